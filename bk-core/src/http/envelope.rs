@@ -1,0 +1,72 @@
+//! The one place where results become BK envelopes.
+//!
+//! | style | shape | HTTP status |
+//! |---|---|---|
+//! | `LoginV1` | `{result, code: "00", message, data}` | 200, except 5xx |
+//! | `LoginV2` | `{result, bk_error_code, bk_error_msg, data}` | 200, except 5xx |
+//! | `Platform` | `{result, code, message, data, request_id}` | the code's status |
+//!
+//! Legacy login APIs answer 200 for every client error because BK clients read `result`
+//! and the contract says so; server faults keep their 5xx so load balancers notice.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::lang::Lang;
+
+/// Which envelope a route answers with. Set per router with `Extension(Style::…)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Style {
+    /// Login V1 (`code` strings).
+    LoginV1,
+    /// Login V2 (`bk_error_code`).
+    LoginV2,
+    /// Our JSON APIs (admin, profile, platform).
+    #[default]
+    Platform,
+}
+
+/// Success with `data`.
+pub fn ok<T: Serialize>(style: Style, request_id: &str, data: T) -> Response {
+    let data = serde_json::to_value(data).unwrap_or(Value::Null);
+    let body = match style {
+        Style::LoginV1 => json!({"result": true, "code": "00", "message": "", "data": data}),
+        Style::LoginV2 => json!({"result": true, "bk_error_code": 0, "bk_error_msg": "", "data": data}),
+        Style::Platform => json!({"result": true, "code": 0, "message": "", "data": data, "request_id": request_id}),
+    };
+    (StatusCode::OK, Json(body)).into_response()
+}
+
+/// Failure. Server faults are logged here with their source; the client gets the message.
+pub fn error(style: Style, lang: Lang, request_id: &str, err: &ApiError) -> Response {
+    error_with_code(style, lang, request_id, err, err.code.info().num)
+}
+
+/// Failure with an explicit numeric code (login V2 `get_user` answers 1302103 for unknown
+/// users where the other V2 APIs answer 1302101).
+pub fn error_with_code(style: Style, lang: Lang, request_id: &str, err: &ApiError, num: i64) -> Response {
+    let info = err.code.info();
+    if err.code.is_server_fault() {
+        tracing::error!(request_id, code = info.name, error = ?err.source_error().map(|e| e.to_string()), "request failed");
+    }
+    ::metrics::counter!("bk_errors_total", "code" => info.name).increment(1);
+    let message = err.message(lang);
+    let body = match style {
+        Style::LoginV1 => json!({"result": false, "code": info.v1, "message": message, "data": null}),
+        Style::LoginV2 => json!({"result": false, "bk_error_code": num, "bk_error_msg": message, "data": null}),
+        Style::Platform => json!({"result": false, "code": num, "message": message, "data": null, "request_id": request_id}),
+    };
+    let status = match style {
+        Style::LoginV1 | Style::LoginV2 if info.status < 500 => StatusCode::OK,
+        _ => StatusCode::from_u16(info.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+    };
+    let mut resp = (status, Json(body)).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
+        resp.headers_mut().insert("retry-after", HeaderValue::from_static("5"));
+    }
+    resp
+}

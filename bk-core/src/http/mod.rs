@@ -1,0 +1,14 @@
+//! HTTP plumbing shared by every service: the BK envelopes ([`envelope`]), the request
+//! context and envelope-aware extractors ([`context`], [`extract`]), request ids,
+//! Prometheus metrics ([`metrics`]) and the common middleware stack ([`stack`]).
+
+pub mod context;
+pub mod envelope;
+pub mod extract;
+pub mod metrics;
+pub mod request_id;
+pub mod stack;
+
+pub use context::ApiContext;
+pub use envelope::Style;
+pub use request_id::RequestId;

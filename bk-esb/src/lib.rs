@@ -1,0 +1,7 @@
+//! `bk-esb`: The ESB API gateway: components, app credentials, permissions, rate limits.
+//!
+//! Not built yet: this crate reserves its place in the workspace layout and its
+//! dependency edge (`bk-core` only). Later issues fill it in.
+
+/// Name of the service in logs, metrics and the public layout.
+pub const SERVICE: &str = "esb";
