@@ -77,9 +77,10 @@ impl AsRef<str> for Username {
 }
 
 /// A platform role, by its BK code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Role {
     /// 0 — 普通用户.
+    #[default]
     Staff,
     /// 1 — 管理员.
     Superuser,

@@ -1,0 +1,126 @@
+//! Storage traits of the login service, one per concern, each with the SQL implementation
+//! beside it ([`sql::SqlStore`] implements them all over `bk_core::db::Db`). Embedders may
+//! swap any of them (`Arc<dyn UserStore>` etc.).
+//!
+//! Invariants the user store enforces inside its transactions (so concurrent requests
+//! cannot break them): the built-in `admin` cannot be deleted, demoted or disabled; the
+//! last enabled superuser cannot be deleted, demoted or disabled; imports are all or
+//! nothing.
+
+pub mod sql;
+
+use async_trait::async_trait;
+use bk_core::clock::Millis;
+use bk_core::types::Role;
+
+use crate::error::Result;
+use crate::model::{AuditEntry, AuditQuery, NewUser, Page, Session, ThrottleState, User, UserPatch, UserQuery};
+
+/// The username of the built-in administrator.
+pub const BUILTIN_ADMIN: &str = "admin";
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ImportReport {
+    /// Users created.
+    pub created: u64,
+    /// Existing users overwritten (only with `overwrite`).
+    pub updated: u64,
+    /// Existing users left alone (without `overwrite`).
+    pub skipped: u64,
+}
+
+/// Users and their roles.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// One user.
+    async fn get(&self, username: &str) -> Result<Option<User>>;
+    /// Several users; unknown names are omitted.
+    async fn get_many(&self, usernames: &[String]) -> Result<Vec<User>>;
+    /// All users, optionally only those whose effective role is `role`.
+    async fn list_all(&self, role: Option<Role>) -> Result<Vec<User>>;
+    /// Search and page.
+    async fn query(&self, q: &UserQuery) -> Result<Page<User>>;
+    /// Create; `UserExists` on a duplicate name.
+    async fn create(&self, user: NewUser, now: Millis) -> Result<User>;
+    /// Update profile fields or the disabled flag; `UserNotFound`, `Protected`.
+    async fn update(&self, username: &str, patch: &UserPatch, now: Millis) -> Result<User>;
+    /// Replace the roles; `Protected` when it would demote `admin` or the last superuser.
+    async fn set_roles(&self, username: &str, roles: &[Role], now: Millis) -> Result<User>;
+    /// Replace the password hash (argon2id PHC or legacy Django hash).
+    async fn set_password_hash(&self, username: &str, hash: &str, now: Millis) -> Result<()>;
+    /// Note a successful login.
+    async fn record_login(&self, username: &str, now: Millis) -> Result<()>;
+    /// Delete; `Protected` for `admin` and the last superuser.
+    async fn delete(&self, username: &str) -> Result<()>;
+    /// Create many users in one transaction; existing ones are overwritten or skipped.
+    /// Any invalid user fails the whole import and nothing is written.
+    async fn import(&self, users: Vec<NewUser>, overwrite: bool, now: Millis) -> Result<ImportReport>;
+}
+
+/// `bk_token` sessions, keyed by the token's SHA-256.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Store a new session.
+    async fn insert(&self, s: &Session) -> Result<()>;
+    /// A session by token hash (expired ones may still be returned; callers check).
+    async fn get(&self, token_hash: &str) -> Result<Option<Session>>;
+    /// Update `last_seen_at`.
+    async fn touch(&self, token_hash: &str, at: Millis) -> Result<()>;
+    /// Revoke one; `true` if it existed.
+    async fn revoke(&self, token_hash: &str) -> Result<bool>;
+    /// Revoke all sessions of a user; returns the token hashes revoked.
+    async fn revoke_user(&self, username: &str) -> Result<Vec<String>>;
+    /// Delete sessions expired at `now`, or idle since before `idle_before`.
+    async fn purge(&self, now: Millis, idle_before: Option<Millis>) -> Result<u64>;
+}
+
+/// Failure counters for brute-force throttling.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// The state of a key.
+    async fn get(&self, key: &str) -> Result<Option<ThrottleState>>;
+    /// Replace the state of a key.
+    async fn put(&self, key: &str, state: &ThrottleState) -> Result<()>;
+    /// Forget a key (after a success, or an admin unlock).
+    async fn clear(&self, key: &str) -> Result<()>;
+    /// Keys blocked at `now`, with their state.
+    async fn blocked(&self, now: Millis) -> Result<Vec<(String, ThrottleState)>>;
+    /// Delete states whose last failure is older than `before`.
+    async fn purge(&self, before: Millis) -> Result<u64>;
+}
+
+/// The login audit log.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Append one entry (its `id` is ignored and assigned).
+    async fn record(&self, e: &AuditEntry) -> Result<()>;
+    /// Newest first.
+    async fn query(&self, q: &AuditQuery) -> Result<Page<AuditEntry>>;
+}
+
+/// A login started at an external provider and not yet finished (OAuth2 `state`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingLogin {
+    /// Hex SHA-256 of the `state` parameter.
+    pub state_hash: String,
+    /// Provider id.
+    pub provider: String,
+    /// PKCE verifier.
+    pub pkce_verifier: String,
+    /// OIDC nonce.
+    pub nonce: String,
+    /// Where to go after login.
+    pub c_url: String,
+    /// Expiry (ms).
+    pub expires_at: Millis,
+}
+
+/// Pending external logins; each is taken once.
+#[async_trait]
+pub trait PendingLoginStore: Send + Sync {
+    /// Store.
+    async fn put(&self, p: &PendingLogin) -> Result<()>;
+    /// Remove and return, if present and not expired at `now`.
+    async fn take(&self, state_hash: &str, now: Millis) -> Result<Option<PendingLogin>>;
+}
