@@ -1,1 +1,8 @@
-//! Composition of the stock binaries.
+//! Composition of the stock binaries: configuration, the `bk` command line, and
+//! `bk up` (the whole platform on one listener) / `bk-login` (login alone).
+//! Everything here only wires crates together; behaviour lives in the crates.
+
+pub mod cli;
+pub mod config;
+pub mod platform;
+pub mod secrets;

@@ -13,6 +13,10 @@
 pub mod sdk;
 
 #[cfg(feature = "server")]
+pub mod app;
+#[cfg(all(feature = "server", any(test, feature = "test-utils")))]
+pub mod testing;
+#[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]
 pub mod error;

@@ -1,1 +1,22 @@
-fn main() {}
+//! `bk`: run and operate the BK platform.
+
+use bk_bins::cli::{BkCli, Command};
+use bk_bins::{config, platform};
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = BkCli::parse();
+    match cli.command {
+        Command::Up(args) => {
+            let cfg = config::load(args.config.as_deref(), args.overrides())?;
+            let _log = bk_core::telemetry::init(&cfg.log);
+            platform::serve(cfg, platform::Mode::Platform).await
+        }
+        Command::Migrate(args) => platform::migrate(&config::load(args.config.as_deref(), args.overrides())?).await,
+        Command::Openapi { service } => match service.as_str() {
+            "login" => Ok(println!("{}", bk_auth::http::openapi().to_pretty_json()?)),
+            other => anyhow::bail!("unknown service {other:?}; known: login"),
+        },
+    }
+}

@@ -7,6 +7,8 @@
 //! last enabled superuser cannot be deleted, demoted or disabled; imports are all or
 //! nothing.
 
+#[cfg(any(test, feature = "test-utils"))]
+pub mod memory;
 pub mod sql;
 
 use async_trait::async_trait;
@@ -20,7 +22,7 @@ use crate::model::{AuditEntry, AuditQuery, NewUser, Page, Session, ThrottleState
 pub const BUILTIN_ADMIN: &str = "admin";
 
 /// What an import did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ImportReport {
     /// Users created.
     pub created: u64,

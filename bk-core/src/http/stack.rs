@@ -20,6 +20,7 @@ use crate::lang::Lang;
 pub fn wrap(router: Router, service: &'static str) -> Router {
     let _ = super::metrics::handle();
     router
+        .route_layer(middleware::from_fn(label_route))
         .fallback(not_found)
         .layer(CatchPanicLayer::custom(|_| panic_response()))
         .layer(middleware::from_fn(move |req: Request, next: Next| observe(service, req, next)))
@@ -45,14 +46,15 @@ async fn observe(service: &'static str, mut req: Request, next: Next) -> Respons
     let method = req.method().clone();
     // Only the path: query strings carry bk_token and secrets and are never logged.
     let path = req.uri().path().to_owned();
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
     let mut resp = next.run(req).await;
+    let route = resp.extensions_mut().remove::<RouteLabel>().map(|r| r.0);
     let elapsed = start.elapsed();
     let status = resp.status().as_u16();
     if let Ok(v) = HeaderValue::from_str(id.as_str()) {
         resp.headers_mut().insert(RequestId::HEADER, v);
     }
-    let route = route.unwrap_or_else(|| if status == 404 { "<unmatched>".to_owned() } else { path.clone() });
+    // Only route templates become labels, so label cardinality stays bounded.
+    let route = route.unwrap_or_else(|| "<unmatched>".to_owned());
     metrics::counter!("bk_http_requests_total", "service" => service, "route" => route.clone(), "status" => status.to_string())
         .increment(1);
     metrics::histogram!("bk_http_request_duration_seconds", "service" => service, "route" => route).record(elapsed.as_secs_f64());
@@ -65,6 +67,19 @@ async fn observe(service: &'static str, mut req: Request, next: Next) -> Respons
         status,
         latency_us = elapsed.as_micros() as u64,
     );
+    resp
+}
+
+/// The matched route template, carried from routing to the outer observer.
+#[derive(Clone)]
+struct RouteLabel(String);
+
+async fn label_route(req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
+    let mut resp = next.run(req).await;
+    if let Some(r) = route {
+        resp.extensions_mut().insert(RouteLabel(r));
+    }
     resp
 }
 

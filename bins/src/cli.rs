@@ -1,0 +1,92 @@
+//! Command-line arguments of `bk` and `bk-login`.
+
+use std::path::PathBuf;
+
+use bk_core::config::Override;
+use clap::{Args, Parser, Subcommand};
+
+/// `bk`: run and operate the BK platform.
+#[derive(Debug, Parser)]
+#[command(name = "bk", version, about = "Run and operate the BK platform")]
+pub struct BkCli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `bk` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole platform in one process on one listener.
+    Up(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(ServeArgs),
+    /// Print the OpenAPI document of a service.
+    Openapi {
+        /// Service name (`login`).
+        #[arg(default_value = "login")]
+        service: String,
+    },
+}
+
+/// `bk-login`: the login service alone.
+#[derive(Debug, Parser)]
+#[command(name = "bk-login", version, about = "Serve BK login alone")]
+pub struct LoginCli {
+    /// Options.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// Options shared by the serving commands. Flags win over `BK_*` variables, which win
+/// over the config file.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Data directory for the embedded database and generated secrets [default: ./bk-data].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (sqlite://, postgres://, mysql://) [default: SQLite in the data dir].
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// TOML config file [env: BK_CONFIG].
+    #[arg(long, env = "BK_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log lines as JSON.
+    #[arg(long)]
+    pub log_json: bool,
+}
+
+impl ServeArgs {
+    /// The flags as config overrides.
+    pub fn overrides(&self) -> Vec<Override> {
+        let mut o = Vec::new();
+        if let Some(l) = &self.listen {
+            o.push(Override::flag("server.listen", l.as_str(), "--listen"));
+        }
+        if let Some(d) = &self.data_dir {
+            o.push(Override::flag("server.data_dir", d.display().to_string(), "--data-dir"));
+        }
+        if let Some(u) = &self.database_url {
+            o.push(Override::flag("database.url", u.as_str(), "--database-url"));
+        }
+        if self.log_json {
+            o.push(Override::flag("log.format", "json", "--log-json"));
+        }
+        o
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        BkCli::command().debug_assert();
+        LoginCli::command().debug_assert();
+    }
+}

@@ -1,0 +1,97 @@
+//! `bk up` and `bk-login`: open storage, compose the services, serve on one listener.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::Router;
+use bk_core::db::{Db, DbOptions};
+use bk_core::http::stack;
+
+use crate::config::BkConfig;
+use crate::secrets;
+
+/// Which services one process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Everything, at the public layout (`/login/`, later `/api/`, `/v1/`, `/console/`).
+    Platform,
+    /// Login alone, also answering without the `/login` prefix.
+    LoginOnly,
+}
+
+/// Open the database the config names (creating the data directory for SQLite).
+pub async fn open_db(cfg: &BkConfig) -> anyhow::Result<Db> {
+    std::fs::create_dir_all(&cfg.server.data_dir)
+        .with_context(|| format!("creating data directory {}", cfg.server.data_dir.display()))?;
+    let url = cfg.database_url();
+    let opts = DbOptions {
+        max_connections: cfg.database.max_connections,
+        acquire_timeout: Duration::from_millis(cfg.database.acquire_timeout_ms),
+    };
+    Db::connect(&url, &opts).await.map_err(|e| anyhow::anyhow!("{}", bk_core::db::redact(&url, &e.to_string())))
+}
+
+/// Apply every crate's migrations.
+pub async fn migrate(cfg: &BkConfig) -> anyhow::Result<()> {
+    let db = open_db(cfg).await?;
+    let store = bk_auth::store::sql::SqlStore::new(db);
+    let applied = store.migrate(&bk_core::clock::SystemClock).await?;
+    println!("login: applied {:?}", applied.versions);
+    Ok(())
+}
+
+/// Compose the router of `mode`.
+pub async fn build(cfg: &BkConfig, mode: Mode) -> anyhow::Result<(Router, std::sync::Arc<bk_auth::service::LoginService>)> {
+    let db = open_db(cfg).await?;
+    let esb_token = secrets::esb_token(&cfg.server.data_dir)?;
+    let admin_password = std::env::var("BK_ADMIN_PASSWORD").ok();
+    let opened =
+        bk_auth::app::open(db, cfg.login.clone(), bk_core::clock::system(), admin_password.as_deref(), Some(&esb_token)).await?;
+    if let Some(pw) = &opened.generated_admin_password {
+        // Printed once, to the terminal only (not through the logger): it is a secret.
+        eprintln!("\n  First start: user `admin` was created with password: {pw}\n  Change it after logging in; it is not shown again.\n");
+    }
+    let router = stack::wrap(bk_auth::http::router(opened.service.clone()).merge(stack::ops_routes()), bk_auth::SERVICE);
+    let router = match mode {
+        Mode::Platform => router,
+        Mode::LoginOnly => bk_auth::http::standalone(router),
+    };
+    Ok((router, opened.service))
+}
+
+/// Serve until SIGINT/SIGTERM.
+pub async fn serve(cfg: BkConfig, mode: Mode) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let (router, login) = build(&cfg, mode).await?;
+    let _upkeep = login.spawn_maintenance(Duration::from_secs(60));
+    let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, startup_ms = started.elapsed().as_millis() as u64, database = cfg_db_kind(&cfg), "listening");
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn cfg_db_kind(cfg: &BkConfig) -> &'static str {
+    bk_core::db::Dialect::from_url(&cfg.database_url()).map(|d| d.name()).unwrap_or("unknown")
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

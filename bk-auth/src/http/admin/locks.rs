@@ -1,0 +1,42 @@
+//! `/login/api/admin/locks/`: throttled and locked accounts and addresses.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use bk_core::ApiError;
+use bk_core::http::ApiContext;
+
+use super::caller;
+use crate::http::{AppState, Client};
+use crate::throttle::Block;
+
+/// Keys (accounts `user:<name>`, addresses `ip:<addr>`) currently delayed or locked.
+#[utoipa::path(get, path = "/login/api/admin/locks/", tag = "admin",
+    responses((status = 200, description = "Blocked keys and until when", body = Vec<Block>)))]
+pub(super) async fn list(State(svc): State<AppState>, ctx: ApiContext, client: Client, headers: HeaderMap) -> Response {
+    let r = async {
+        let who = caller(&svc, &client, &headers).await?;
+        Ok::<_, ApiError>(svc.blocks(&who).await?)
+    }
+    .await;
+    ctx.reply(r)
+}
+
+/// Lift a delay or lock.
+#[utoipa::path(delete, path = "/login/api/admin/locks/{key}/", tag = "admin", params(("key" = String, Path, description = "`user:<name>` or `ip:<addr>`")),
+    responses((status = 200)))]
+pub(super) async fn unlock(
+    State(svc): State<AppState>,
+    ctx: ApiContext,
+    client: Client,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Response {
+    let r = async {
+        let who = caller(&svc, &client, &headers).await?;
+        svc.unblock(&who, &key).await?;
+        Ok::<_, ApiError>(serde_json::json!({ "unlocked": key }))
+    }
+    .await;
+    ctx.reply(r)
+}

@@ -1,0 +1,103 @@
+//! The admin JSON API (`/login/api/admin/...`): superusers manage users; auditors read.
+//! Authenticated by the `bk_token` cookie or `Authorization: Bearer <bk_token>`.
+//! State-changing calls need a JSON (or CSV) content type, which cross-site forms cannot
+//! send without a CORS preflight, so the cookie cannot be ridden by another site.
+
+mod audit;
+mod locks;
+mod transfer;
+mod users;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderMap;
+use bk_core::ApiError;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{AppState, Client};
+use crate::model::User;
+use crate::service::Caller;
+
+const JSON_LIMIT: usize = 64 * 1024;
+const IMPORT_LIMIT: usize = 16 * 1024 * 1024;
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    let small = OpenApiRouter::new()
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::update, users::delete))
+        .routes(routes!(users::set_roles))
+        .routes(routes!(users::reset_password))
+        .routes(routes!(locks::list))
+        .routes(routes!(locks::unlock))
+        .routes(routes!(audit::list))
+        .routes(routes!(transfer::export))
+        .layer(DefaultBodyLimit::max(JSON_LIMIT));
+    let big = OpenApiRouter::new().routes(routes!(transfer::import)).layer(DefaultBodyLimit::max(IMPORT_LIMIT));
+    small.merge(big)
+}
+
+/// The token of an API caller: `Authorization: Bearer`, else the cookie.
+pub(super) fn api_token(client: &Client, headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+        .or_else(|| client.cookie_token.clone())
+}
+
+/// The authenticated caller of an API request.
+pub(super) async fn caller(svc: &AppState, client: &Client, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    Ok(svc.caller(api_token(client, headers).as_deref()).await?)
+}
+
+/// A user as the admin API shows it (never the password hash).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    username: String,
+    chname: String,
+    qq: String,
+    phone: String,
+    email: String,
+    language: String,
+    time_zone: String,
+    wx_userid: String,
+    /// Role codes held.
+    roles: Vec<i64>,
+    /// Effective role code.
+    role: i64,
+    disabled: bool,
+    /// `local` or an identity provider id.
+    source: String,
+    /// Whether a local password is set.
+    has_password: bool,
+    /// Milliseconds since the epoch.
+    created_at: i64,
+    updated_at: i64,
+    last_login_at: Option<i64>,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        Self {
+            username: u.username.clone(),
+            chname: u.chname.clone(),
+            qq: u.qq.clone(),
+            phone: u.phone.clone(),
+            email: u.email.clone(),
+            language: u.language.clone(),
+            time_zone: u.time_zone.clone(),
+            wx_userid: u.wx_userid.clone(),
+            roles: u.roles.iter().map(|r| r.code()).collect(),
+            role: u.role().code(),
+            disabled: u.disabled,
+            source: u.source.clone(),
+            has_password: u.password_hash.is_some(),
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+            last_login_at: u.last_login_at,
+        }
+    }
+}

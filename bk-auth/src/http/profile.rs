@@ -1,0 +1,82 @@
+//! `/login/api/profile/`: the caller's own profile and password.
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use bk_core::ApiError;
+use bk_core::http::ApiContext;
+use bk_core::http::extract::Json;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::admin::{UserView, caller};
+use super::{AppState, Client, cookies};
+use crate::service::profile::ProfilePatch;
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(me, update)).routes(routes!(change_password)).layer(DefaultBodyLimit::max(16 * 1024))
+}
+
+/// Old and new password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PasswordChange {
+    old_password: String,
+    new_password: String,
+}
+
+/// The caller's profile.
+#[utoipa::path(get, path = "/login/api/profile/", tag = "profile", responses((status = 200, body = UserView), (status = 401)))]
+async fn me(State(svc): State<AppState>, ctx: ApiContext, client: Client, headers: HeaderMap) -> Response {
+    let r = async { Ok::<_, ApiError>(UserView::from(&caller(&svc, &client, &headers).await?.user)) }.await;
+    ctx.reply(r)
+}
+
+/// Change one's own profile fields.
+#[utoipa::path(patch, path = "/login/api/profile/", tag = "profile", request_body = ProfilePatch,
+    responses((status = 200, body = UserView), (status = 400), (status = 401)))]
+async fn update(
+    State(svc): State<AppState>,
+    ctx: ApiContext,
+    client: Client,
+    headers: HeaderMap,
+    Json(p): Json<ProfilePatch>,
+) -> Response {
+    let r = async {
+        let who = caller(&svc, &client, &headers).await?;
+        Ok::<_, ApiError>(UserView::from(&svc.update_profile(&who, p).await?))
+    }
+    .await;
+    ctx.reply(r)
+}
+
+/// Change one's own password. All tokens of the user are revoked; the answer sets a new
+/// `bk_token` cookie for the caller.
+#[utoipa::path(post, path = "/login/api/profile/password/", tag = "profile", request_body = PasswordChange,
+    responses((status = 200, description = "Changed; new `bk_token` cookie set"), (status = 400), (status = 401), (status = 423)))]
+async fn change_password(
+    State(svc): State<AppState>,
+    ctx: ApiContext,
+    client: Client,
+    headers: HeaderMap,
+    Json(b): Json<PasswordChange>,
+) -> Response {
+    let r = async {
+        let who = caller(&svc, &client, &headers).await?;
+        Ok::<_, ApiError>(svc.change_password(&who, &b.old_password, &b.new_password, &client.info).await?)
+    }
+    .await;
+    match r {
+        Ok(issued) => {
+            let mut resp = ctx.ok(serde_json::json!({ "changed": true }));
+            let c = cookies::set_token(&svc.config().cookie, client.https, &issued.token, svc.config().token_ttl_secs);
+            if let Ok(v) = HeaderValue::from_str(&c) {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+            resp
+        }
+        Err(e) => ctx.err(e),
+    }
+}

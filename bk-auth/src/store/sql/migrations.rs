@@ -1,0 +1,87 @@
+//! The `login_*` schema. Never edit an applied migration: add a new one.
+
+use bk_core::db::migrate::{Migration, MigrationSet};
+
+/// This crate's migration history (component `login`).
+pub(super) static LOGIN: MigrationSet = MigrationSet {
+    component: "login",
+    migrations: &[V1],
+};
+
+const V1: Migration = Migration {
+    version: 1,
+    name: "users, roles, sessions, throttle, audit, pending logins",
+    sql: r"
+CREATE TABLE login_users (
+    username VARCHAR(64) NOT NULL PRIMARY KEY,
+    chname TEXT NOT NULL,
+    qq TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    email TEXT NOT NULL,
+    language TEXT NOT NULL,
+    time_zone TEXT NOT NULL,
+    wx_userid TEXT NOT NULL,
+    disabled SMALLINT NOT NULL,
+    source TEXT NOT NULL,
+    password_hash TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    last_login_at BIGINT
+);
+
+CREATE TABLE login_user_roles (
+    username VARCHAR(64) NOT NULL,
+    role SMALLINT NOT NULL,
+    PRIMARY KEY (username, role),
+    FOREIGN KEY (username) REFERENCES login_users (username) ON DELETE CASCADE
+);
+
+CREATE TABLE login_sessions (
+    token_hash VARCHAR(64) NOT NULL PRIMARY KEY,
+    username VARCHAR(64) NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL,
+    address TEXT NOT NULL,
+    user_agent TEXT NOT NULL
+);
+CREATE INDEX login_sessions_username ON login_sessions (username);
+CREATE INDEX login_sessions_expires_at ON login_sessions (expires_at);
+
+CREATE TABLE login_throttle (
+    throttle_key VARCHAR(255) NOT NULL PRIMARY KEY,
+    failures BIGINT NOT NULL,
+    last_failure_at BIGINT NOT NULL,
+    blocked_until BIGINT NOT NULL
+);
+
+CREATE TABLE login_audit (
+    id {{id}},
+    logged_at BIGINT NOT NULL,
+    username VARCHAR(64) NOT NULL,
+    address TEXT NOT NULL,
+    user_agent TEXT NOT NULL,
+    result VARCHAR(32) NOT NULL,
+    provider TEXT NOT NULL
+);
+CREATE INDEX login_audit_logged_at ON login_audit (logged_at);
+CREATE INDEX login_audit_username ON login_audit (username, logged_at);
+
+CREATE TABLE login_pending (
+    state_hash VARCHAR(64) NOT NULL PRIMARY KEY,
+    provider TEXT NOT NULL,
+    pkce_verifier TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    c_url TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX login_pending_expires_at ON login_pending (expires_at);
+
+CREATE TABLE login_locks (
+    name VARCHAR(32) NOT NULL PRIMARY KEY,
+    version BIGINT NOT NULL
+);
+INSERT INTO login_locks (name, version) VALUES ('superusers', 0);
+",
+    overrides: &[],
+};
