@@ -11,7 +11,7 @@ use crate::config::{Argon2Config, LoginConfig};
 use crate::service::LoginService;
 
 /// The admin password of spawned services.
-pub const ADMIN_PASSWORD: &str = "Admin-Passw0rd!";
+pub const ADMIN_PASSWORD: &str = "Root-Passw0rd!";
 /// The service-trust token of spawned services.
 pub const ESB_TOKEN: &str = "test-esb-token-0123456789";
 

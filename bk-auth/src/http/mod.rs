@@ -85,10 +85,11 @@ pub fn router(svc: AppState) -> Router {
 /// standalone login service does on its own port (`/accounts/is_login/` =
 /// `/login/accounts/is_login/`). Apply it outermost: it rewrites the path before routing.
 pub fn standalone(router: Router) -> Router {
-    router.layer(axum::middleware::map_request(add_prefix))
+    // `Router::layer` runs after routing, so the rewrite wraps the router as a service.
+    Router::new().fallback_service(tower::ServiceBuilder::new().map_request(add_prefix).service(router))
 }
 
-async fn add_prefix(mut req: Request) -> Request {
+fn add_prefix(mut req: Request) -> Request {
     let path = req.uri().path();
     let keep = path == "/login" || path.starts_with("/login/") || path.starts_with("/healthz") || path == "/metrics";
     if !keep {

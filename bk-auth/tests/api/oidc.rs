@@ -6,6 +6,8 @@
 //! The mock accepts any client id and secret; users' claims are set with its
 //! `PUT /users/<sub>` API before they authorize.
 #![cfg(feature = "server")]
+// Test code: a failed expectation should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::Stdio;
 use std::time::Duration;
