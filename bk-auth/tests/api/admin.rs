@@ -14,25 +14,49 @@ async fn create_search_update_disable_delete() {
     let admin = admin_token(&svc).await;
     let base = format!("{}/login/api/admin/users/", svc.base_url);
     // Generated password is returned once and works.
-    let (s, b) = send_json(Method::POST, &base, &admin, json!({"username": "alice", "chname": "爱丽丝", "roles": [2]})).await;
+    let (s, b) = send_json(
+        Method::POST,
+        &base,
+        &admin,
+        json!({"username": "alice", "chname": "爱丽丝", "roles": [2]}),
+    )
+    .await;
     assert_eq!(s, 200, "{b}");
     let pw = b["data"]["password"].as_str().unwrap().to_owned();
     assert_eq!(b["data"]["user"]["role"], 2);
     assert!(b["data"]["user"].get("password_hash").is_none());
-    let alice = svc.login("alice", &pw).await.expect("generated password works");
+    let alice = svc
+        .login("alice", &pw)
+        .await
+        .expect("generated password works");
 
     // Duplicate → 409 with the platform envelope.
     let (s, b) = send_json(Method::POST, &base, &admin, json!({"username": "alice"})).await;
-    assert_eq!((s, b["code"].clone(), b["result"].clone()), (409, json!(1302409), json!(false)));
+    assert_eq!(
+        (s, b["code"].clone(), b["result"].clone()),
+        (409, json!(1302409), json!(false))
+    );
     assert_eq!(b["request_id"].as_str().unwrap().len(), 32);
     // Invalid input names the field.
     let (s, b) = send_json(Method::POST, &base, &admin, json!({"username": "a b"})).await;
     assert_eq!(s, 400);
     assert!(b["message"].as_str().unwrap().contains("username"), "{b}");
-    let (s, b) = send_json(Method::POST, &base, &admin, json!({"username": "bobby", "email": "nope"})).await;
+    let (s, b) = send_json(
+        Method::POST,
+        &base,
+        &admin,
+        json!({"username": "bobby", "email": "nope"}),
+    )
+    .await;
     assert_eq!(s, 400);
     assert!(b["message"].as_str().unwrap().contains("email"), "{b}");
-    let (s, b) = send_json(Method::POST, &base, &admin, json!({"username": "bobby", "password": "short"})).await;
+    let (s, b) = send_json(
+        Method::POST,
+        &base,
+        &admin,
+        json!({"username": "bobby", "password": "short"}),
+    )
+    .await;
     assert_eq!(s, 400);
     assert!(b["message"].as_str().unwrap().contains("at least"), "{b}");
 
@@ -46,28 +70,67 @@ async fn create_search_update_disable_delete() {
     for n in ["bob01", "bob02", "bob03"] {
         create_user(&svc, &admin, n, &[0]).await;
     }
-    let (_, b) = get_json(&format!("{base}?search=BOB&page=2&page_size=2"), Some(&admin)).await;
+    let (_, b) = get_json(
+        &format!("{base}?search=BOB&page=2&page_size=2"),
+        Some(&admin),
+    )
+    .await;
     assert_eq!(b["data"]["count"], 3);
     assert_eq!(b["data"]["results"].as_array().unwrap().len(), 1);
     assert_eq!(b["data"]["results"][0]["username"], "bob03");
 
     // Disabling revokes tokens at once.
-    let (s, b) = send_json(Method::PATCH, &format!("{base}alice/"), &admin, json!({"disabled": true, "phone": "+86 123"})).await;
+    let (s, b) = send_json(
+        Method::PATCH,
+        &format!("{base}alice/"),
+        &admin,
+        json!({"disabled": true, "phone": "+86 123"}),
+    )
+    .await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["data"]["phone"], "+86 123");
     assert_eq!(svc.service.is_login(&alice).await.unwrap(), None);
     assert!(svc.login("alice", &pw).await.is_none());
 
     // Roles and the invariants.
-    let (s, b) = send_json(Method::PUT, &format!("{base}admin/roles/"), &admin, json!({"roles": [2]})).await;
+    let (s, b) = send_json(
+        Method::PUT,
+        &format!("{base}admin/roles/"),
+        &admin,
+        json!({"roles": [2]}),
+    )
+    .await;
     assert_eq!(s, 409, "admin cannot be demoted: {b}");
-    let (s, _) = client().delete(format!("{base}admin/")).header("cookie", format!("bk_token={admin}")).send().await.map(|r| (r.status().as_u16(), ())).unwrap();
+    let (s, _) = client()
+        .delete(format!("{base}admin/"))
+        .header("cookie", format!("bk_token={admin}"))
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), ()))
+        .unwrap();
     assert_eq!(s, 409, "admin cannot be deleted");
-    let (s, _) = send_json(Method::PATCH, &format!("{base}admin/"), &admin, json!({"disabled": true})).await;
+    let (s, _) = send_json(
+        Method::PATCH,
+        &format!("{base}admin/"),
+        &admin,
+        json!({"disabled": true}),
+    )
+    .await;
     assert_eq!(s, 409, "admin cannot be disabled");
-    let (s, b) = send_json(Method::PUT, &format!("{base}bob01/roles/"), &admin, json!({"roles": [1, 4]})).await;
+    let (s, b) = send_json(
+        Method::PUT,
+        &format!("{base}bob01/roles/"),
+        &admin,
+        json!({"roles": [1, 4]}),
+    )
+    .await;
     assert_eq!((s, b["data"]["role"].clone()), (200, json!(1)));
-    let del = client().delete(format!("{base}bob02/")).header("cookie", format!("bk_token={admin}")).send().await.unwrap();
+    let del = client()
+        .delete(format!("{base}bob02/"))
+        .header("cookie", format!("bk_token={admin}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(del.status(), 200);
     let (s, _) = get_json(&format!("{base}bob02/"), Some(&admin)).await;
     assert_eq!(s, 404);
@@ -79,17 +142,32 @@ async fn password_reset_revokes_and_self_service_change_works() {
     let admin = admin_token(&svc).await;
     let pw = create_user(&svc, &admin, "dave01", &[2]).await;
     let dave = svc.login("dave01", &pw).await.unwrap();
-    let (s, b) =
-        send_json(Method::POST, &format!("{}/login/api/admin/users/dave01/password/", svc.base_url), &admin, json!({})).await;
+    let (s, b) = send_json(
+        Method::POST,
+        &format!("{}/login/api/admin/users/dave01/password/", svc.base_url),
+        &admin,
+        json!({}),
+    )
+    .await;
     assert_eq!(s, 200);
     let new_pw = b["data"]["password"].as_str().unwrap().to_owned();
-    assert_eq!(svc.service.is_login(&dave).await.unwrap(), None, "reset revokes tokens");
+    assert_eq!(
+        svc.service.is_login(&dave).await.unwrap(),
+        None,
+        "reset revokes tokens"
+    );
     assert!(svc.login("dave01", &pw).await.is_none());
     let dave = svc.login("dave01", &new_pw).await.unwrap();
 
     // Self-service profile and password.
     let profile = format!("{}/login/api/profile/", svc.base_url);
-    let (s, b) = send_json(Method::PATCH, &profile, &dave, json!({"chname": "戴夫", "language": "zh-cn"})).await;
+    let (s, b) = send_json(
+        Method::PATCH,
+        &profile,
+        &dave,
+        json!({"chname": "戴夫", "language": "zh-cn"}),
+    )
+    .await;
     assert_eq!((s, b["data"]["chname"].clone()), (200, json!("戴夫")));
     let (s, _) = send_json(Method::PATCH, &profile, &dave, json!({"disabled": true})).await;
     assert_eq!(s, 400, "users cannot change fields outside their profile");
@@ -111,14 +189,20 @@ async fn password_reset_revokes_and_self_service_change_works() {
     assert_eq!(resp.status(), 200);
     let fresh = bk_auth::testing::cookie(&resp, "bk_token").expect("a new token for the caller");
     assert_eq!(svc.service.is_login(&dave).await.unwrap(), None);
-    assert_eq!(svc.service.is_login(&fresh).await.unwrap().as_deref(), Some("dave01"));
+    assert_eq!(
+        svc.service.is_login(&fresh).await.unwrap().as_deref(),
+        Some("dave01")
+    );
     assert!(svc.login("dave01", "Another-pass-1").await.is_some());
 }
 
 fn django_hash(password: &str, salt: &str, iterations: u32) -> String {
     let mut out = [0u8; 32];
     pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), salt.as_bytes(), iterations, &mut out);
-    format!("pbkdf2_sha256${iterations}${salt}${}", base64::engine::general_purpose::STANDARD.encode(out))
+    format!(
+        "pbkdf2_sha256${iterations}${salt}${}",
+        base64::engine::general_purpose::STANDARD.encode(out)
+    )
 }
 
 #[tokio::test]
@@ -140,26 +224,60 @@ async fn import_django_hashes_upgrade_on_login_and_export_round_trips() {
         .unwrap();
     let b: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(b["data"]["created"], 2, "{b}");
-    assert!(svc.login("legacy1", "v6-password").await.is_some(), "Django hash logs in");
-    let stored = svc.service.find_user("legacy1").await.unwrap().unwrap().password_hash.unwrap();
-    assert!(stored.starts_with("$argon2id$"), "upgraded on login: {stored}");
-    assert!(svc.login("legacy1", "v6-password").await.is_some(), "still logs in after the upgrade");
+    assert!(
+        svc.login("legacy1", "v6-password").await.is_some(),
+        "Django hash logs in"
+    );
+    let stored = svc
+        .service
+        .find_user("legacy1")
+        .await
+        .unwrap()
+        .unwrap()
+        .password_hash
+        .unwrap();
+    assert!(
+        stored.starts_with("$argon2id$"),
+        "upgraded on login: {stored}"
+    );
+    assert!(
+        svc.login("legacy1", "v6-password").await.is_some(),
+        "still logs in after the upgrade"
+    );
 
     // A bad row rejects the whole file and writes nothing.
     let bad = json!([{"username": "fresh01"}, {"username": "x"}, {"username": "fresh02", "password_hash": "md5$zzz"}]);
-    let resp = client().post(&import).header("cookie", format!("bk_token={admin}")).json(&bad).send().await.unwrap();
+    let resp = client()
+        .post(&import)
+        .header("cookie", format!("bk_token={admin}"))
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 400);
     let b: serde_json::Value = resp.json().await.unwrap();
     let msg = b["message"].as_str().unwrap();
-    assert!(msg.contains("row 2") && msg.contains("row 3") && msg.contains("nothing was written"), "{msg}");
+    assert!(
+        msg.contains("row 2") && msg.contains("row 3") && msg.contains("nothing was written"),
+        "{msg}"
+    );
     assert!(svc.service.find_user("fresh01").await.unwrap().is_none());
     // Wrong content type.
-    let resp = client().post(&import).header("cookie", format!("bk_token={admin}")).body("x").send().await.unwrap();
+    let resp = client()
+        .post(&import)
+        .header("cookie", format!("bk_token={admin}"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 415);
 
     // Export as CSV and JSON.
     let csv = client()
-        .get(format!("{}/login/api/admin/export/?format=csv", svc.base_url))
+        .get(format!(
+            "{}/login/api/admin/export/?format=csv",
+            svc.base_url
+        ))
         .header("cookie", format!("bk_token={admin}"))
         .send()
         .await
@@ -170,9 +288,26 @@ async fn import_django_hashes_upgrade_on_login_and_export_round_trips() {
     assert!(csv.starts_with("username,"), "{csv}");
     assert!(csv.contains("legacy2") && csv.contains("0;4") && csv.contains("老用户"));
     assert!(!csv.contains("argon2"), "hashes only on request");
-    let (_, all) = get_json(&format!("{}/login/api/admin/export/?include_hashes=true", svc.base_url), Some(&admin)).await;
-    let l1 = all.as_array().unwrap().iter().find(|u| u["username"] == "legacy1").unwrap();
-    assert!(l1["password_hash"].as_str().unwrap().starts_with("$argon2id$"));
+    let (_, all) = get_json(
+        &format!(
+            "{}/login/api/admin/export/?include_hashes=true",
+            svc.base_url
+        ),
+        Some(&admin),
+    )
+    .await;
+    let l1 = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "legacy1")
+        .unwrap();
+    assert!(
+        l1["password_hash"]
+            .as_str()
+            .unwrap()
+            .starts_with("$argon2id$")
+    );
 }
 
 #[tokio::test]

@@ -12,7 +12,13 @@ async fn malformed_requests_answer_in_the_envelope() {
     let http = client();
 
     // Bad JSON on a V2 API: HTTP 200 with bk_error_code 1302100.
-    let r = http.post(format!("{base}/login/api/v2/get_batch_users/")).header("content-type", "application/json").body("{nope").send().await.unwrap();
+    let r = http
+        .post(format!("{base}/login/api/v2/get_batch_users/"))
+        .header("content-type", "application/json")
+        .body("{nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let b: serde_json::Value = r.json().await.unwrap();
     assert_eq!(b["bk_error_code"], 1302100);
@@ -27,7 +33,10 @@ async fn malformed_requests_answer_in_the_envelope() {
         .await
         .unwrap();
     let b: serde_json::Value = r.json().await.unwrap();
-    assert_eq!((b["result"].clone(), b["code"].clone()), (serde_json::json!(false), serde_json::json!("1300")));
+    assert_eq!(
+        (b["result"].clone(), b["code"].clone()),
+        (serde_json::json!(false), serde_json::json!("1300"))
+    );
 
     // Oversized body on the admin API: 413 in the platform envelope.
     let big = format!("{{\"username\": \"{}\"}}", "a".repeat(200_000));
@@ -44,7 +53,13 @@ async fn malformed_requests_answer_in_the_envelope() {
     assert_eq!(b["code"], 1302413);
 
     // Missing content type, unknown fields, wrong types.
-    let r = http.post(format!("{base}/login/api/admin/users/")).header("cookie", format!("bk_token={admin}")).body("{}").send().await.unwrap();
+    let r = http
+        .post(format!("{base}/login/api/admin/users/"))
+        .header("cookie", format!("bk_token={admin}"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 415);
     let r = http
         .post(format!("{base}/login/api/admin/users/"))
@@ -55,23 +70,51 @@ async fn malformed_requests_answer_in_the_envelope() {
         .unwrap();
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("is_god"));
-    let r = http.get(format!("{base}/login/api/admin/users/?page=zero")).header("cookie", format!("bk_token={admin}")).send().await.unwrap();
+    let r = http
+        .get(format!("{base}/login/api/admin/users/?page=zero"))
+        .header("cookie", format!("bk_token={admin}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
 
     // A huge garbage form and a non-UTF-8 form on the login page: a page, not a crash.
-    let r = http.post(format!("{base}/login/")).header("content-type", "application/x-www-form-urlencoded").body(vec![b'a'; 100_000]).send().await.unwrap();
+    let r = http
+        .post(format!("{base}/login/"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![b'a'; 100_000])
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_client_error(), "{}", r.status());
-    let r = http.post(format!("{base}/login/")).header("content-type", "application/x-www-form-urlencoded").body(vec![b'u', b'=', 0xff]).send().await.unwrap();
+    let r = http
+        .post(format!("{base}/login/"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![b'u', b'=', 0xff])
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_client_error());
 
     // Unknown routes and wrong methods.
-    let r = http.get(format!("{base}/login/api/v2/nope/")).send().await.unwrap();
+    let r = http
+        .get(format!("{base}/login/api/v2/nope/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
     let b: serde_json::Value = r.json().await.unwrap();
     assert_eq!(b["result"], false);
-    let r = http.delete(format!("{base}/login/accounts/is_login/")).send().await.unwrap();
+    let r = http
+        .delete(format!("{base}/login/accounts/is_login/"))
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_client_error());
 
     // Nothing above broke the service.
-    assert_eq!(svc.service.is_login(&admin).await.unwrap().as_deref(), Some("admin"));
+    assert_eq!(
+        svc.service.is_login(&admin).await.unwrap().as_deref(),
+        Some("admin")
+    );
 }

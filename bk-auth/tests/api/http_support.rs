@@ -4,11 +4,16 @@ use bk_auth::testing::TestLogin;
 use serde_json::Value;
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 pub async fn admin_token(svc: &TestLogin) -> String {
-    svc.login("admin", bk_auth::testing::ADMIN_PASSWORD).await.expect("admin can log in")
+    svc.login("admin", bk_auth::testing::ADMIN_PASSWORD)
+        .await
+        .expect("admin can log in")
 }
 
 pub async fn get_json(url: &str, token: Option<&str>) -> (u16, Value) {
@@ -21,8 +26,19 @@ pub async fn get_json(url: &str, token: Option<&str>) -> (u16, Value) {
     (status, resp.json().await.unwrap())
 }
 
-pub async fn send_json(method: reqwest::Method, url: &str, token: &str, body: Value) -> (u16, Value) {
-    let resp = client().request(method, url).header("cookie", format!("bk_token={token}")).json(&body).send().await.unwrap();
+pub async fn send_json(
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    body: Value,
+) -> (u16, Value) {
+    let resp = client()
+        .request(method, url)
+        .header("cookie", format!("bk_token={token}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap())
 }

@@ -8,39 +8,83 @@ use crate::http_support::client;
 async fn login_sets_a_safe_cookie_and_redirects_to_c_url() {
     let svc = spawn_login().await;
     let http = client();
-    let page = http.get(format!("{}/login/?c_url=/o/my-app/&app_id=my-app", svc.base_url)).send().await.unwrap();
+    let page = http
+        .get(format!(
+            "{}/login/?c_url=/o/my-app/&app_id=my-app",
+            svc.base_url
+        ))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let csrf = testing::cookie(&page, "bk_csrftoken").unwrap();
     let html = page.text().await.unwrap();
-    assert!(html.contains(r#"name="c_url" value="/o/my-app/""#), "{html}");
+    assert!(
+        html.contains(r#"name="c_url" value="/o/my-app/""#),
+        "{html}"
+    );
 
     let resp = http
         .post(format!("{}/login/", svc.base_url))
         .header("cookie", format!("bk_csrftoken={csrf}"))
-        .form(&[("username", "admin"), ("password", testing::ADMIN_PASSWORD), ("c_url", "/o/my-app/"), ("csrfmiddlewaretoken", &csrf)])
+        .form(&[
+            ("username", "admin"),
+            ("password", testing::ADMIN_PASSWORD),
+            ("c_url", "/o/my-app/"),
+            ("csrfmiddlewaretoken", &csrf),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 302);
     assert_eq!(resp.headers()["location"], "/o/my-app/");
-    let set_cookie: Vec<_> = resp.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
-    let bk = set_cookie.iter().find(|c| c.starts_with("bk_token=")).unwrap();
-    assert!(bk.contains("HttpOnly") && bk.contains("SameSite=Lax") && bk.contains("Path=/"), "{bk}");
-    assert!(!bk.contains("Secure"), "plain http must not set Secure: {bk}");
+    let set_cookie: Vec<_> = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let bk = set_cookie
+        .iter()
+        .find(|c| c.starts_with("bk_token="))
+        .unwrap();
+    assert!(
+        bk.contains("HttpOnly") && bk.contains("SameSite=Lax") && bk.contains("Path=/"),
+        "{bk}"
+    );
+    assert!(
+        !bk.contains("Secure"),
+        "plain http must not set Secure: {bk}"
+    );
     let token = testing::cookie(&resp, "bk_token").unwrap();
     assert!(token.len() >= 22, "at least 128 bits");
 
     // The token works, then logout revokes it and clears the cookie.
-    assert_eq!(svc.service.is_login(&token).await.unwrap().as_deref(), Some("admin"));
+    assert_eq!(
+        svc.service.is_login(&token).await.unwrap().as_deref(),
+        Some("admin")
+    );
     let out = http
-        .get(format!("{}/login/logout/?c_url=http://evil.example/", svc.base_url))
+        .get(format!(
+            "{}/login/logout/?c_url=http://evil.example/",
+            svc.base_url
+        ))
         .header("cookie", format!("bk_token={token}"))
         .send()
         .await
         .unwrap();
     assert_eq!(out.status(), 302);
-    assert_eq!(out.headers()["location"], "/login/", "disallowed c_url falls back to the login page");
-    assert!(out.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(
+        out.headers()["location"],
+        "/login/",
+        "disallowed c_url falls back to the login page"
+    );
+    assert!(
+        out.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
     assert_eq!(svc.service.is_login(&token).await.unwrap(), None);
 }
 
@@ -48,7 +92,11 @@ async fn login_sets_a_safe_cookie_and_redirects_to_c_url() {
 async fn secure_cookie_behind_https_proxy_and_open_redirects_refused() {
     let svc = spawn_login().await;
     let http = client();
-    let page = http.get(format!("{}/login/", svc.base_url)).send().await.unwrap();
+    let page = http
+        .get(format!("{}/login/", svc.base_url))
+        .send()
+        .await
+        .unwrap();
     let csrf = testing::cookie(&page, "bk_csrftoken").unwrap();
     let resp = http
         .post(format!("{}/login/", svc.base_url))
@@ -64,8 +112,18 @@ async fn secure_cookie_behind_https_proxy_and_open_redirects_refused() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 302);
-    assert_eq!(resp.headers()["location"], "/console/", "V6's second-level-label check is gone");
-    let cookie = resp.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).find(|c| c.starts_with("bk_token=")).unwrap();
+    assert_eq!(
+        resp.headers()["location"],
+        "/console/",
+        "V6's second-level-label check is gone"
+    );
+    let cookie = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("bk_token="))
+        .unwrap();
     assert!(cookie.contains("; Secure"), "{cookie}");
 }
 
@@ -76,20 +134,33 @@ async fn csrf_is_required_and_wrong_password_shows_the_form_again() {
     // No CSRF cookie at all.
     let resp = http
         .post(format!("{}/login/", svc.base_url))
-        .form(&[("username", "admin"), ("password", testing::ADMIN_PASSWORD), ("csrfmiddlewaretoken", "x")])
+        .form(&[
+            ("username", "admin"),
+            ("password", testing::ADMIN_PASSWORD),
+            ("csrfmiddlewaretoken", "x"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 403);
     assert!(testing::cookie(&resp, "bk_token").is_none());
 
-    let page = http.get(format!("{}/login/", svc.base_url)).header("accept-language", "zh-CN").send().await.unwrap();
+    let page = http
+        .get(format!("{}/login/", svc.base_url))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap();
     let csrf = testing::cookie(&page, "bk_csrftoken").unwrap();
     assert!(page.text().await.unwrap().contains("登录"));
     let resp = http
         .post(format!("{}/login/", svc.base_url))
         .header("cookie", format!("bk_csrftoken={csrf}"))
-        .form(&[("username", "admin"), ("password", "wrong-password"), ("csrfmiddlewaretoken", &csrf)])
+        .form(&[
+            ("username", "admin"),
+            ("password", "wrong-password"),
+            ("csrfmiddlewaretoken", &csrf),
+        ])
         .send()
         .await
         .unwrap();
@@ -97,7 +168,10 @@ async fn csrf_is_required_and_wrong_password_shows_the_form_again() {
     assert!(testing::cookie(&resp, "bk_token").is_none());
     let html = resp.text().await.unwrap();
     assert!(html.contains("Wrong username or password"), "{html}");
-    assert!(html.contains(r#"value="admin""#), "username kept in the form");
+    assert!(
+        html.contains(r#"value="admin""#),
+        "username kept in the form"
+    );
 }
 
 #[tokio::test]
@@ -113,7 +187,11 @@ async fn logged_in_users_skip_the_form_and_unprefixed_paths_work_standalone() {
     assert_eq!(resp.status(), 302);
     assert_eq!(resp.headers()["location"], "/console/apps/");
     // The standalone service also answers without the /login prefix.
-    let (status, body) = crate::http_support::get_json(&format!("{}/accounts/is_login/?bk_token={token}", svc.base_url), None).await;
+    let (status, body) = crate::http_support::get_json(
+        &format!("{}/accounts/is_login/?bk_token={token}", svc.base_url),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(body["data"]["username"], "admin");
 }

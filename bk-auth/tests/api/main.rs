@@ -1,8 +1,6 @@
-//! Integration tests of bk-auth: one test binary, one module per concern.
+//! The one integration test binary of bk-auth.
 
-mod admin;
-mod bad_input;
-mod http_support;
-mod legacy_api;
-mod login_flow;
-mod throttle;
+mod storage;
+mod support;
+mod oidc;
+mod sdk;

@@ -18,9 +18,15 @@ async fn failures_delay_then_lock_and_admin_sees_and_lifts_it() {
     }
     assert!(svc.login("admin", "bad-guess").await.is_none());
     // Now blocked for 1 s: even the right password is refused until it passes.
-    assert!(svc.login("admin", testing::ADMIN_PASSWORD).await.is_none(), "blocked");
+    assert!(
+        svc.login("admin", testing::ADMIN_PASSWORD).await.is_none(),
+        "blocked"
+    );
     clock.advance_secs(2);
-    assert!(svc.login("admin", testing::ADMIN_PASSWORD).await.is_some(), "allowed after the delay");
+    assert!(
+        svc.login("admin", testing::ADMIN_PASSWORD).await.is_some(),
+        "allowed after the delay"
+    );
 
     // Reach the lock: 10 failures in the window, waiting out each delay.
     for _ in 0..10 {
@@ -28,26 +34,47 @@ async fn failures_delay_then_lock_and_admin_sees_and_lifts_it() {
         clock.advance_secs(61);
     }
     clock.advance_secs(-61);
-    let page = client().get(format!("{}/login/", svc.base_url)).send().await.unwrap();
+    let page = client()
+        .get(format!("{}/login/", svc.base_url))
+        .send()
+        .await
+        .unwrap();
     let csrf = testing::cookie(&page, "bk_csrftoken").unwrap();
     let resp = client()
         .post(format!("{}/login/", svc.base_url))
         .header("cookie", format!("bk_csrftoken={csrf}"))
-        .form(&[("username", "admin"), ("password", testing::ADMIN_PASSWORD), ("csrfmiddlewaretoken", &csrf)])
+        .form(&[
+            ("username", "admin"),
+            ("password", testing::ADMIN_PASSWORD),
+            ("csrfmiddlewaretoken", &csrf),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 429);
     assert!(resp.text().await.unwrap().contains("Try again in"));
 
-    let (s, b) = get_json(&format!("{}/login/api/admin/locks/", svc.base_url), Some(&admin)).await;
+    let (s, b) = get_json(
+        &format!("{}/login/api/admin/locks/", svc.base_url),
+        Some(&admin),
+    )
+    .await;
     assert_eq!(s, 200);
-    let lock = b["data"].as_array().unwrap().iter().find(|l| l["key"] == "user:admin").expect("lock listed").clone();
+    let lock = b["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["key"] == "user:admin")
+        .expect("lock listed")
+        .clone();
     assert_eq!(lock["locked"], json!(true));
     assert!(lock["until"].as_i64().unwrap() > 1_800_000_000_000);
 
     let del = client()
-        .delete(format!("{}/login/api/admin/locks/user:admin/", svc.base_url))
+        .delete(format!(
+            "{}/login/api/admin/locks/user:admin/",
+            svc.base_url
+        ))
         .header("cookie", format!("bk_token={admin}"))
         .send()
         .await
@@ -68,15 +95,24 @@ async fn tokens_expire_and_idle_out() {
     clock.advance_secs(500);
     assert!(svc.service.is_login(&t).await.unwrap().is_some());
     clock.advance_secs(500);
-    assert!(svc.service.is_login(&t).await.unwrap().is_some(), "use keeps it alive");
+    assert!(
+        svc.service.is_login(&t).await.unwrap().is_some(),
+        "use keeps it alive"
+    );
     clock.advance_secs(700);
-    assert!(svc.service.is_login(&t).await.unwrap().is_none(), "idle timeout");
+    assert!(
+        svc.service.is_login(&t).await.unwrap().is_none(),
+        "idle timeout"
+    );
     let t = svc.login("admin", testing::ADMIN_PASSWORD).await.unwrap();
     for _ in 0..8 {
         clock.advance_secs(500);
         let _ = svc.service.is_login(&t).await.unwrap();
     }
-    assert!(svc.service.is_login(&t).await.unwrap().is_none(), "hard lifetime");
+    assert!(
+        svc.service.is_login(&t).await.unwrap().is_none(),
+        "hard lifetime"
+    );
     // Expired sessions are purged from storage.
     assert!(svc.service.purge().await.unwrap() >= 2);
 }

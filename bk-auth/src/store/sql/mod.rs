@@ -54,13 +54,6 @@ enum Ex<'a> {
 }
 
 impl Ex<'_> {
-    async fn fetch_optional(&mut self, q: Query) -> Result<Option<AnyRow>, DbError> {
-        match self {
-            Ex::Db(db) => db.fetch_optional(q).await,
-            Ex::Tx(tx) => tx.fetch_optional(q).await,
-        }
-    }
-
     async fn fetch_all(&mut self, q: Query) -> Result<Vec<AnyRow>, DbError> {
         match self {
             Ex::Db(db) => db.fetch_all(q).await,

@@ -1,0 +1,5 @@
+//! Tests that look across crates.
+
+mod observability;
+mod openapi;
+mod tidy;
