@@ -1,6 +1,6 @@
 //! The one integration test binary of bk-auth.
 
-mod storage;
-mod support;
 mod oidc;
 mod sdk;
+mod storage;
+mod support;
