@@ -40,7 +40,7 @@ pub fn init(cfg: &LogConfig) -> Option<WorkerGuard> {
     let (writer, guard) = tracing_appender::non_blocking(std::io::stdout());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_span_events(FmtSpan::NONE);
     let res = match cfg.format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init(),
         LogFormat::Text => builder.compact().try_init(),
     };
     res.ok().map(|_| guard)

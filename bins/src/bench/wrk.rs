@@ -20,7 +20,7 @@ pub struct Load {
 impl Load {
     /// The command-line flags, as shown in the report.
     pub fn flags(&self) -> String {
-        let paced = self.delay_ms.map(|d| format!(" -s delay.lua (delay {d} ms)")).unwrap_or_default();
+        let paced = self.delay_ms.map(|d| format!(" -s delay.lua (random delay, mean {d} ms)")).unwrap_or_default();
         format!("-t{} -c{} -d{}s --latency{paced}", self.threads, self.connections, self.duration_s)
     }
 
@@ -62,7 +62,10 @@ pub fn run(url: &str, load: &Load, work: &Path) -> anyhow::Result<WrkResult> {
         .arg("5s");
     if let Some(d) = load.delay_ms {
         let script = work.join(format!("delay-{d}.lua"));
-        std::fs::write(&script, format!("-- Each connection waits {d} ms after an answer before its next request.\nfunction delay()\n  return {d}\nend\n"))?;
+        // A random wait with mean `d` (not a fixed one): connections that start together
+        // would otherwise stay in step and arrive in bursts, which no real client mix does.
+        let lua = format!("-- Each connection waits 0..{} ms (mean {d}) before each request.\nfunction delay()\n  return math.random(0, {})\nend\n", 2 * d, 2 * d);
+        std::fs::write(&script, lua)?;
         cmd.arg("-s").arg(script);
     }
     cmd.arg(url);

@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
+use tracing::Instrument;
 
 use super::context::ApiContext;
 use super::envelope::{self, Style};
@@ -46,7 +47,9 @@ async fn observe(service: &'static str, mut req: Request, next: Next) -> Respons
     let method = req.method().clone();
     // Only the path: query strings carry bk_token and secrets and are never logged.
     let path = req.uri().path().to_owned();
-    let mut resp = next.run(req).await;
+    // Every line logged while handling the request carries its id.
+    let span = tracing::info_span!("request", request_id = id.as_str());
+    let mut resp = next.run(req).instrument(span).await;
     let route = resp.extensions_mut().remove::<RouteLabel>().map(|r| r.0);
     let elapsed = start.elapsed();
     let status = resp.status().as_u16();

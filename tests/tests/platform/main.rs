@@ -2,4 +2,5 @@
 
 mod observability;
 mod openapi;
+mod outage;
 mod tidy;
