@@ -67,7 +67,11 @@ impl ServeArgs {
             o.push(Override::flag("server.listen", l.as_str(), "--listen"));
         }
         if let Some(d) = &self.data_dir {
-            o.push(Override::flag("server.data_dir", d.display().to_string(), "--data-dir"));
+            o.push(Override::flag(
+                "server.data_dir",
+                d.display().to_string(),
+                "--data-dir",
+            ));
         }
         if let Some(u) = &self.database_url {
             o.push(Override::flag("database.url", u.as_str(), "--database-url"));

@@ -33,7 +33,10 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:8080".into(), data_dir: PathBuf::from("./bk-data") }
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./bk-data"),
+        }
     }
 }
 
@@ -51,7 +54,11 @@ pub struct DatabaseConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { url: String::new(), max_connections: 8, acquire_timeout_ms: 3000 }
+        Self {
+            url: String::new(),
+            max_connections: 8,
+            acquire_timeout_ms: 3000,
+        }
     }
 }
 

@@ -29,7 +29,9 @@ pub async fn open_db(cfg: &BkConfig) -> anyhow::Result<Db> {
         max_connections: cfg.database.max_connections,
         acquire_timeout: Duration::from_millis(cfg.database.acquire_timeout_ms),
     };
-    Db::connect(&url, &opts).await.map_err(|e| anyhow::anyhow!("{}", bk_core::db::redact(&url, &e.to_string())))
+    Db::connect(&url, &opts)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", bk_core::db::redact(&url, &e.to_string())))
 }
 
 /// Apply every crate's migrations.
@@ -42,17 +44,31 @@ pub async fn migrate(cfg: &BkConfig) -> anyhow::Result<()> {
 }
 
 /// Compose the router of `mode`.
-pub async fn build(cfg: &BkConfig, mode: Mode) -> anyhow::Result<(Router, std::sync::Arc<bk_auth::service::LoginService>)> {
+pub async fn build(
+    cfg: &BkConfig,
+    mode: Mode,
+) -> anyhow::Result<(Router, std::sync::Arc<bk_auth::service::LoginService>)> {
     let db = open_db(cfg).await?;
     let esb_token = secrets::esb_token(&cfg.server.data_dir)?;
     let admin_password = std::env::var("BK_ADMIN_PASSWORD").ok();
-    let opened =
-        bk_auth::app::open(db, cfg.login.clone(), bk_core::clock::system(), admin_password.as_deref(), Some(&esb_token)).await?;
+    let opened = bk_auth::app::open(
+        db,
+        cfg.login.clone(),
+        bk_core::clock::system(),
+        admin_password.as_deref(),
+        Some(&esb_token),
+    )
+    .await?;
     if let Some(pw) = &opened.generated_admin_password {
         // Printed once, to the terminal only (not through the logger): it is a secret.
-        eprintln!("\n  First start: user `admin` was created with password: {pw}\n  Change it after logging in; it is not shown again.\n");
+        eprintln!(
+            "\n  First start: user `admin` was created with password: {pw}\n  Change it after logging in; it is not shown again.\n"
+        );
     }
-    let router = stack::wrap(bk_auth::http::router(opened.service.clone()).merge(stack::ops_routes()), bk_auth::SERVICE);
+    let router = stack::wrap(
+        bk_auth::http::router(opened.service.clone()).merge(stack::ops_routes()),
+        bk_auth::SERVICE,
+    );
     let router = match mode {
         Mode::Platform => router,
         Mode::LoginOnly => bk_auth::http::standalone(router),
@@ -70,15 +86,20 @@ pub async fn serve(cfg: BkConfig, mode: Mode) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, startup_ms = started.elapsed().as_millis() as u64, database = cfg_db_kind(&cfg), "listening");
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }
 
 fn cfg_db_kind(cfg: &BkConfig) -> &'static str {
-    bk_core::db::Dialect::from_url(&cfg.database_url()).map(|d| d.name()).unwrap_or("unknown")
+    bk_core::db::Dialect::from_url(&cfg.database_url())
+        .map(|d| d.name())
+        .unwrap_or("unknown")
 }
 
 async fn shutdown() {
@@ -87,7 +108,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -28,7 +28,9 @@ pub fn esb_token(data_dir: &Path) -> anyhow::Result<String> {
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(&path).with_context(|| format!("writing {}", path.display()))?;
+    let mut f = opts
+        .open(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
     f.write_all(token.as_bytes())?;
     Ok(token)
 }

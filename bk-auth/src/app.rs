@@ -32,21 +32,29 @@ pub async fn open(
 ) -> Result<Opened> {
     let store = Arc::new(SqlStore::new(db));
     store.migrate(clock.as_ref()).await?;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
-        .map_err(|e| AuthError::Internal(format!("HTTP client: {e}")))?;
+    let http = OidcProvider::http_client()?;
     let mut seen = std::collections::HashSet::new();
     let mut providers: Vec<Arc<dyn IdentityProvider>> = Vec::new();
     for p in &cfg.oidc {
         if p.id == crate::idp::local::LOCAL || !seen.insert(p.id.clone()) {
-            return Err(AuthError::Invalid(format!("login.oidc: provider id {:?} is used twice or reserved", p.id)));
+            return Err(AuthError::Invalid(format!(
+                "login.oidc: provider id {:?} is used twice or reserved",
+                p.id
+            )));
         }
         providers.push(Arc::new(OidcProvider::new(p.clone(), http.clone())));
     }
-    let service = Arc::new(LoginService::new(cfg, Stores::all(store), clock, providers, esb_token)?);
+    let service = Arc::new(LoginService::new(
+        cfg,
+        Stores::all(store),
+        clock,
+        providers,
+        esb_token,
+    )?);
     let user_given = admin_password.filter(|p| !p.is_empty());
     let created = service.ensure_admin(user_given).await?;
-    Ok(Opened { service, generated_admin_password: created.filter(|_| user_given.is_none()) })
+    Ok(Opened {
+        service,
+        generated_admin_password: created.filter(|_| user_given.is_none()),
+    })
 }

@@ -66,7 +66,11 @@ pub struct CookieConfig {
 
 impl Default for CookieConfig {
     fn default() -> Self {
-        Self { name: "bk_token".into(), domain: String::new(), secure: "auto".into() }
+        Self {
+            name: "bk_token".into(),
+            domain: String::new(),
+            secure: "auto".into(),
+        }
     }
 }
 
@@ -86,7 +90,12 @@ pub struct PasswordPolicy {
 
 impl Default for PasswordPolicy {
     fn default() -> Self {
-        Self { min_length: 8, max_length: 128, min_classes: 2, forbid_username: true }
+        Self {
+            min_length: 8,
+            max_length: 128,
+            min_classes: 2,
+            forbid_username: true,
+        }
     }
 }
 
@@ -145,7 +154,12 @@ pub struct Argon2Config {
 
 impl Default for Argon2Config {
     fn default() -> Self {
-        Self { memory_kib: 19 * 1024, iterations: 2, parallelism: 1, max_concurrent: 4 }
+        Self {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+            max_concurrent: 4,
+        }
     }
 }
 

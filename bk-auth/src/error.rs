@@ -62,18 +62,25 @@ impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
             AuthError::Invalid(d) | AuthError::WeakPassword(d) => ApiError::invalid(d),
-            AuthError::BadCredentials => ApiError::with_detail(ErrorCode::InvalidParameter, "wrong username or password"),
+            AuthError::BadCredentials => {
+                ApiError::with_detail(ErrorCode::InvalidParameter, "wrong username or password")
+            }
             AuthError::InvalidToken => ApiError::new(ErrorCode::InvalidToken),
             AuthError::UserNotFound(u) => ApiError::with_detail(ErrorCode::UserNotFound, u),
-            AuthError::UserExists(u) => ApiError::with_detail(ErrorCode::Conflict, format!("user {u} already exists")),
-            AuthError::Disabled => ApiError::new(ErrorCode::AccountDisabled),
-            AuthError::Locked { retry_after_secs } => {
-                ApiError::with_detail(ErrorCode::AccountLocked, format!("try again in {retry_after_secs} s"))
+            AuthError::UserExists(u) => {
+                ApiError::with_detail(ErrorCode::Conflict, format!("user {u} already exists"))
             }
+            AuthError::Disabled => ApiError::new(ErrorCode::AccountDisabled),
+            AuthError::Locked { retry_after_secs } => ApiError::with_detail(
+                ErrorCode::AccountLocked,
+                format!("try again in {retry_after_secs} s"),
+            ),
             AuthError::Unauthenticated => ApiError::new(ErrorCode::Unauthenticated),
             AuthError::Forbidden(d) => ApiError::with_detail(ErrorCode::PermissionDenied, d),
             AuthError::Protected(d) => ApiError::with_detail(ErrorCode::Conflict, d),
-            AuthError::Provider(d) => ApiError::with_detail(ErrorCode::Unavailable, format!("identity provider: {d}")),
+            AuthError::Provider(d) => {
+                ApiError::with_detail(ErrorCode::Unavailable, format!("identity provider: {d}"))
+            }
             AuthError::Db(e) => e.into(),
             AuthError::Internal(msg) => ApiError::new(ErrorCode::Internal).caused_by(msg),
         }

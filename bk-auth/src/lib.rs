@@ -14,8 +14,6 @@ pub mod sdk;
 
 #[cfg(feature = "server")]
 pub mod app;
-#[cfg(all(feature = "server", any(test, feature = "test-utils")))]
-pub mod testing;
 #[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]
@@ -34,6 +32,8 @@ pub mod service;
 pub mod session;
 #[cfg(feature = "server")]
 pub mod store;
+#[cfg(all(feature = "server", any(test, feature = "test-utils")))]
+pub mod testing;
 #[cfg(feature = "server")]
 pub mod throttle;
 

@@ -142,7 +142,13 @@ pub struct UserQuery {
 
 impl Default for UserQuery {
     fn default() -> Self {
-        Self { search: None, role: None, disabled: None, page: 1, page_size: 100 }
+        Self {
+            search: None,
+            role: None,
+            disabled: None,
+            page: 1,
+            page_size: 100,
+        }
     }
 }
 
@@ -222,9 +228,16 @@ impl LoginResult {
 
     /// Parse a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Success, Self::BadCredentials, Self::Throttled, Self::Disabled, Self::ProviderError, Self::Logout]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [
+            Self::Success,
+            Self::BadCredentials,
+            Self::Throttled,
+            Self::Disabled,
+            Self::ProviderError,
+            Self::Logout,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 }
 

@@ -56,7 +56,12 @@ pub struct Sessions {
 impl Sessions {
     /// Sessions over `store`.
     pub fn new(store: Arc<dyn SessionStore>, clock: Arc<dyn Clock>, policy: SessionPolicy) -> Self {
-        Self { store, clock, policy, cache: RwLock::new(HashMap::new()) }
+        Self {
+            store,
+            clock,
+            policy,
+            cache: RwLock::new(HashMap::new()),
+        }
     }
 
     /// Issue a token for `username`.
@@ -113,17 +118,26 @@ impl Sessions {
                     cache.clear();
                 }
             }
-            cache.insert(hash, Cached { session: session.clone(), cached_at: now });
+            cache.insert(
+                hash,
+                Cached {
+                    session: session.clone(),
+                    cached_at: now,
+                },
+            );
         }
         Ok(Some(session))
     }
 
     fn is_live(&self, s: &Session, now: Millis) -> bool {
-        s.expires_at > now && (self.policy.idle_ms == 0 || now - s.last_seen_at < self.policy.idle_ms)
+        s.expires_at > now
+            && (self.policy.idle_ms == 0 || now - s.last_seen_at < self.policy.idle_ms)
     }
 
     async fn maybe_touch(&self, s: &Session, now: Millis) -> Result<()> {
-        if self.policy.idle_ms == 0 || now - s.last_seen_at < TOUCH_EVERY_MS.min(self.policy.idle_ms / 4).max(1) {
+        if self.policy.idle_ms == 0
+            || now - s.last_seen_at < TOUCH_EVERY_MS.min(self.policy.idle_ms / 4).max(1)
+        {
             return Ok(());
         }
         self.store.touch(&s.token_hash, now).await?;

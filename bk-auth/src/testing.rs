@@ -36,7 +36,12 @@ impl Drop for TestLogin {
 /// Cheap argon2 so tests do not spend their time hashing.
 pub fn test_config() -> LoginConfig {
     LoginConfig {
-        argon2: Argon2Config { memory_kib: 1024, iterations: 1, parallelism: 1, max_concurrent: 4 },
+        argon2: Argon2Config {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+            max_concurrent: 4,
+        },
         ..LoginConfig::default()
     }
 }
@@ -51,24 +56,45 @@ pub async fn spawn_login() -> TestLogin {
 pub async fn spawn_login_with(cfg: LoginConfig, clock: Arc<dyn Clock>) -> TestLogin {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("login.db").display());
-    let db = Db::connect(&url, &DbOptions::default()).await.expect("open sqlite");
+    let db = Db::connect(&url, &DbOptions::default())
+        .await
+        .expect("open sqlite");
     spawn_on(db, cfg, clock, dir).await
 }
 
 /// Spawn over an existing database.
 #[allow(clippy::expect_used)]
-pub async fn spawn_on(db: Db, cfg: LoginConfig, clock: Arc<dyn Clock>, dir: tempfile::TempDir) -> TestLogin {
-    let opened = crate::app::open(db, cfg, clock, Some(ADMIN_PASSWORD), Some(ESB_TOKEN)).await.expect("open login service");
+pub async fn spawn_on(
+    db: Db,
+    cfg: LoginConfig,
+    clock: Arc<dyn Clock>,
+    dir: tempfile::TempDir,
+) -> TestLogin {
+    let opened = crate::app::open(db, cfg, clock, Some(ADMIN_PASSWORD), Some(ESB_TOKEN))
+        .await
+        .expect("open login service");
     let app = crate::http::standalone(bk_core::http::stack::wrap(
         crate::http::router(opened.service.clone()).merge(bk_core::http::stack::ops_routes()),
         crate::SERVICE,
     ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
     });
-    TestLogin { base_url: format!("http://{addr}"), service: opened.service, addr, _dir: dir, task }
+    TestLogin {
+        base_url: format!("http://{addr}"),
+        service: opened.service,
+        addr,
+        _dir: dir,
+        task,
+    }
 }
 
 impl TestLogin {
@@ -76,13 +102,25 @@ impl TestLogin {
     /// `bk_token`, or `None` when the login was refused.
     #[allow(clippy::expect_used)]
     pub async fn login(&self, username: &str, password: &str) -> Option<String> {
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        let page = http.get(format!("{}/login/", self.base_url)).send().await.expect("GET /login/");
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let page = http
+            .get(format!("{}/login/", self.base_url))
+            .send()
+            .await
+            .expect("GET /login/");
         let csrf = cookie(&page, "bk_csrftoken").expect("csrf cookie");
         let resp = http
             .post(format!("{}/login/", self.base_url))
             .header("cookie", format!("bk_csrftoken={csrf}"))
-            .form(&[("username", username), ("password", password), ("c_url", "/console/"), ("csrfmiddlewaretoken", &csrf)])
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("c_url", "/console/"),
+                ("csrfmiddlewaretoken", &csrf),
+            ])
             .send()
             .await
             .expect("POST /login/");

@@ -25,7 +25,10 @@ pub struct Keys {
 impl Keys {
     /// Keys for a username tried from an address.
     pub fn new(username: &str, address: &str) -> Self {
-        Self { user: format!("user:{}", username.to_lowercase()), address: format!("ip:{address}") }
+        Self {
+            user: format!("user:{}", username.to_lowercase()),
+            address: format!("ip:{address}"),
+        }
     }
 }
 
@@ -56,7 +59,11 @@ impl Throttle {
     }
 
     fn factor(&self, key: &str) -> i64 {
-        if key.starts_with("ip:") { self.cfg.address_factor.max(1) } else { 1 }
+        if key.starts_with("ip:") {
+            self.cfg.address_factor.max(1)
+        } else {
+            1
+        }
     }
 
     /// Refuse the attempt if either key is blocked now.
@@ -70,7 +77,13 @@ impl Throttle {
                 wait = wait.max(s.blocked_until - now);
             }
         }
-        if wait > 0 { Err(AuthError::Locked { retry_after_secs: (wait + 999) / 1000 }) } else { Ok(()) }
+        if wait > 0 {
+            Err(AuthError::Locked {
+                retry_after_secs: (wait + 999) / 1000,
+            })
+        } else {
+            Ok(())
+        }
     }
 
     /// Count a failure against both keys.
@@ -105,7 +118,12 @@ impl Throttle {
             .into_iter()
             .map(|(key, s)| {
                 let locked = s.failures >= self.cfg.lock_after * self.factor(&key);
-                Block { key, failures: s.failures, locked, until: s.blocked_until }
+                Block {
+                    key,
+                    failures: s.failures,
+                    locked,
+                    until: s.blocked_until,
+                }
             })
             .collect();
         out.sort_by(|a, b| a.key.cmp(&b.key));
@@ -114,16 +132,19 @@ impl Throttle {
 
     /// Forget counters quiet for longer than the window.
     pub async fn purge(&self) -> Result<u64> {
-        self.store.purge(self.clock.now_ms() - self.cfg.window_secs * 1000).await
+        self.store
+            .purge(self.clock.now_ms() - self.cfg.window_secs * 1000)
+            .await
     }
 
     fn next_state(&self, prev: ThrottleState, now: Millis, factor: i64) -> ThrottleState {
         let c = &self.cfg;
-        let failures = if now - prev.last_failure_at > c.window_secs * 1000 && prev.blocked_until <= now {
-            1
-        } else {
-            prev.failures + 1
-        };
+        let failures =
+            if now - prev.last_failure_at > c.window_secs * 1000 && prev.blocked_until <= now {
+                1
+            } else {
+                prev.failures + 1
+            };
         let blocked_until = if failures >= c.lock_after * factor {
             now + c.lock_secs * 1000
         } else if failures > c.free_failures * factor {
@@ -132,7 +153,11 @@ impl Throttle {
         } else {
             0
         };
-        ThrottleState { failures, last_failure_at: now, blocked_until: blocked_until.max(prev.blocked_until.min(now)) }
+        ThrottleState {
+            failures,
+            last_failure_at: now,
+            blocked_until: blocked_until.max(prev.blocked_until.min(now)),
+        }
     }
 }
 
@@ -143,7 +168,8 @@ mod tests {
 
     fn throttle() -> Throttle {
         let clock = ManualClock::new(1_000_000);
-        let store: Arc<dyn ThrottleStore> = Arc::new(crate::store::memory::MemoryThrottle::default());
+        let store: Arc<dyn ThrottleStore> =
+            Arc::new(crate::store::memory::MemoryThrottle::default());
         Throttle::new(store, ThrottleConfig::default(), clock)
     }
 
@@ -155,7 +181,7 @@ mod tests {
         let mut delays = vec![];
         for _ in 0..10 {
             s = t.next_state(s, now, 1);
-            delays.push((s.blocked_until - now) / 1000);
+            delays.push((s.blocked_until - now).max(0) / 1000);
         }
         assert_eq!(delays, vec![0, 0, 0, 1, 2, 4, 8, 16, 32, 900]);
         // Address keys tolerate `address_factor` times more.
@@ -169,7 +195,11 @@ mod tests {
     #[test]
     fn window_resets_counter() {
         let t = throttle();
-        let s = ThrottleState { failures: 5, last_failure_at: 0, blocked_until: 0 };
+        let s = ThrottleState {
+            failures: 5,
+            last_failure_at: 0,
+            blocked_until: 0,
+        };
         let n = t.next_state(s, 10_000_000, 1);
         assert_eq!(n.failures, 1);
     }

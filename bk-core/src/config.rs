@@ -59,7 +59,11 @@ pub struct Override {
 impl Override {
     /// An override from a flag.
     pub fn flag(key: &str, value: impl Into<Value>, flag: &str) -> Self {
-        Self { key: key.to_owned(), value: value.into(), origin: format!("flag {flag}") }
+        Self {
+            key: key.to_owned(),
+            value: value.into(),
+            origin: format!("flag {flag}"),
+        }
     }
 }
 
@@ -76,18 +80,27 @@ where
             if !rest.contains("__") {
                 continue;
             }
-            rest.split("__").map(str::to_ascii_lowercase).collect::<Vec<_>>().join(".")
+            rest.split("__")
+                .map(str::to_ascii_lowercase)
+                .collect::<Vec<_>>()
+                .join(".")
         } else {
             continue;
         };
-        out.push(Override { key, value: parse_scalar(&raw), origin: format!("environment variable {name}") });
+        out.push(Override {
+            key,
+            value: parse_scalar(&raw),
+            origin: format!("environment variable {name}"),
+        });
     }
     out
 }
 
 fn parse_scalar(raw: &str) -> Value {
     match format!("v = {raw}").parse::<Table>() {
-        Ok(mut t) => t.remove("v").unwrap_or_else(|| Value::String(raw.to_owned())),
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| Value::String(raw.to_owned())),
         Err(_) => Value::String(raw.to_owned()),
     }
 }
@@ -102,9 +115,16 @@ where
         Ok(_) | Err(_) => Table::new(),
     };
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        let table: Table =
-            text.parse().map_err(|e: toml::de::Error| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let table: Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::Parse {
+                path: path.to_owned(),
+                message: e.to_string(),
+            })?;
         merge(&mut merged, table);
         check::<T>(&merged, &format!("file {}", path.display()))?;
     }
@@ -116,8 +136,10 @@ where
 }
 
 fn check<T: DeserializeOwned>(table: &Table, layer: &str) -> Result<T, ConfigError> {
-    T::deserialize(Value::Table(table.clone()))
-        .map_err(|e| ConfigError::Invalid { layer: layer.to_owned(), message: e.to_string() })
+    T::deserialize(Value::Table(table.clone())).map_err(|e| ConfigError::Invalid {
+        layer: layer.to_owned(),
+        message: e.to_string(),
+    })
 }
 
 fn merge(into: &mut Table, from: Table) {
@@ -136,7 +158,9 @@ fn set_path(root: &mut Table, key: &str, value: Value) {
     let last = parts.pop().unwrap_or_default();
     let mut cur = root;
     for p in parts {
-        let entry = cur.entry(p.to_owned()).or_insert_with(|| Value::Table(Table::new()));
+        let entry = cur
+            .entry(p.to_owned())
+            .or_insert_with(|| Value::Table(Table::new()));
         if !entry.is_table() {
             *entry = Value::Table(Table::new());
         }
@@ -170,7 +194,10 @@ mod tests {
     }
     impl Default for Server {
         fn default() -> Self {
-            Self { listen: "127.0.0.1:8080".into(), workers: 2 }
+            Self {
+                listen: "127.0.0.1:8080".into(),
+                workers: 2,
+            }
         }
     }
     #[derive(Debug, Serialize, Deserialize, PartialEq, Default)]
@@ -231,17 +258,26 @@ mod tests {
 
         let ov = env_overrides(vec![("BK_SERVER__NOPE".into(), "1".into())], &[]);
         let err = load::<Cfg>(None, &ov).unwrap_err().to_string();
-        assert!(err.contains("BK_SERVER__NOPE") && err.contains("nope"), "{err}");
+        assert!(
+            err.contains("BK_SERVER__NOPE") && err.contains("nope"),
+            "{err}"
+        );
     }
 
     #[test]
     fn wrong_types_and_aliases() {
         let ov = env_overrides(vec![("BK_SERVER__WORKERS".into(), "many".into())], &[]);
         assert!(load::<Cfg>(None, &ov).is_err());
-        let ov = env_overrides(vec![("BK_NAME_ALIAS".into(), "42".into())], &[("BK_NAME_ALIAS", "name")]);
+        let ov = env_overrides(
+            vec![("BK_NAME_ALIAS".into(), "42".into())],
+            &[("BK_NAME_ALIAS", "name")],
+        );
         let cfg: Cfg = load(None, &ov).unwrap();
         assert_eq!(cfg.name, "42");
         let f = file("this is = not toml");
-        assert!(matches!(load::<Cfg>(Some(&f.0), &[]), Err(ConfigError::Parse { .. })));
+        assert!(matches!(
+            load::<Cfg>(Some(&f.0), &[]),
+            Err(ConfigError::Parse { .. })
+        ));
     }
 }

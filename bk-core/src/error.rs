@@ -131,12 +131,20 @@ pub struct ApiError {
 impl ApiError {
     /// An error with the default message of `code`.
     pub fn new(code: ErrorCode) -> Self {
-        Self { code, detail: None, source: None }
+        Self {
+            code,
+            detail: None,
+            source: None,
+        }
     }
 
     /// An error with a client-facing detail.
     pub fn with_detail(code: ErrorCode, detail: impl Into<Cow<'static, str>>) -> Self {
-        Self { code, detail: Some(detail.into()), source: None }
+        Self {
+            code,
+            detail: Some(detail.into()),
+            source: None,
+        }
     }
 
     /// Shorthand for [`ErrorCode::InvalidParameter`] with a detail.
@@ -182,7 +190,9 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_ref().map(|s| s.as_ref() as &(dyn std::error::Error + 'static))
+        self.source
+            .as_ref()
+            .map(|s| s.as_ref() as &(dyn std::error::Error + 'static))
     }
 }
 

@@ -22,7 +22,11 @@ impl Lang {
     /// everything else English.
     pub fn from_header(value: &str) -> Self {
         let v = value.trim().to_ascii_lowercase();
-        if v.starts_with("zh") { Lang::ZhCn } else { Lang::En }
+        if v.starts_with("zh") {
+            Lang::ZhCn
+        } else {
+            Lang::En
+        }
     }
 
     /// The wire name (`en`, `zh-cn`).

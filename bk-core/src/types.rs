@@ -94,7 +94,13 @@ pub enum Role {
 
 impl Role {
     /// All roles, in code order.
-    pub const ALL: [Role; 5] = [Role::Staff, Role::Superuser, Role::Developer, Role::Operator, Role::Auditor];
+    pub const ALL: [Role; 5] = [
+        Role::Staff,
+        Role::Superuser,
+        Role::Developer,
+        Role::Operator,
+        Role::Auditor,
+    ];
 
     /// The BK code of the role.
     pub fn code(self) -> i64 {
@@ -139,7 +145,11 @@ impl Role {
 
     /// The effective role of a set of held roles (staff when empty).
     pub fn effective(roles: &[Role]) -> Role {
-        roles.iter().copied().max_by_key(|r| r.rank()).unwrap_or(Role::Staff)
+        roles
+            .iter()
+            .copied()
+            .max_by_key(|r| r.rank())
+            .unwrap_or(Role::Staff)
     }
 
     /// Whether this role may use the developer center.
@@ -166,7 +176,10 @@ impl<'de> Deserialize<'de> for Role {
             Raw::Int(i) => i,
             Raw::Str(s) => match Role::ALL.iter().find(|r| r.name() == s) {
                 Some(r) => r.code(),
-                None => s.trim().parse().map_err(|_| serde::de::Error::custom(format!("unknown role {s:?}")))?,
+                None => s
+                    .trim()
+                    .parse()
+                    .map_err(|_| serde::de::Error::custom(format!("unknown role {s:?}")))?,
             },
         };
         Role::from_code(code).map_err(serde::de::Error::custom)
@@ -193,9 +206,12 @@ impl AppCode {
         let b = s.as_bytes();
         let ok = (2..=16).contains(&b.len())
             && b[0].is_ascii_lowercase()
-            && b[1..]
-                .iter()
-                .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || (underscore && c == b'_'));
+            && b[1..].iter().all(|&c| {
+                c.is_ascii_lowercase()
+                    || c.is_ascii_digit()
+                    || c == b'-'
+                    || (underscore && c == b'_')
+            });
         if ok {
             Ok(Self(s.to_owned()))
         } else {
@@ -227,7 +243,15 @@ mod tests {
         for ok in ["admin", "a.b_c", "user1234567890123456", "A1_2"] {
             assert!(Username::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["abc", "_abc", "abc.", "user12345678901234567", "ad min", "用户名字", ""] {
+        for bad in [
+            "abc",
+            "_abc",
+            "abc.",
+            "user12345678901234567",
+            "ad min",
+            "用户名字",
+            "",
+        ] {
             assert!(Username::parse(bad).is_err(), "{bad}");
         }
     }

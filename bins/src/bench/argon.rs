@@ -25,7 +25,9 @@ pub struct ArgonResult {
 /// Time `n` hashes and `n` verifications with the default parameters.
 pub fn measure(n: usize) -> anyhow::Result<ArgonResult> {
     let params = Argon2Config::default();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         let t = Instant::now();
         let hasher = Arc::new(Hasher::new(&params)?);
@@ -45,7 +47,13 @@ pub fn measure(n: usize) -> anyhow::Result<ArgonResult> {
             verifies.push(ms(t));
             anyhow::ensure!(v.ok, "the password just hashed did not verify");
         }
-        Ok(ArgonResult { params, n, new_ms, hash_ms: summary(&hashes), verify_ms: summary(&verifies) })
+        Ok(ArgonResult {
+            params,
+            n,
+            new_ms,
+            hash_ms: summary(&hashes),
+            verify_ms: summary(&verifies),
+        })
     })
 }
 

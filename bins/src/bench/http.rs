@@ -54,7 +54,9 @@ pub fn request(
     s.write_all(req.as_bytes())?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
-    parse(&raw).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed HTTP response"))
+    parse(&raw).ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed HTTP response")
+    })
 }
 
 fn parse(raw: &[u8]) -> Option<Response> {
@@ -62,13 +64,26 @@ fn parse(raw: &[u8]) -> Option<Response> {
     let (head, body) = text.split_once("\r\n\r\n")?;
     let mut lines = head.lines();
     let status = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
-    let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned())).collect();
-    Some(Response { status, headers, body: body.to_owned() })
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Some(Response {
+        status,
+        headers,
+        body: body.to_owned(),
+    })
 }
 
 /// Poll `GET path` every `every` until it answers 200; the time from `since` to that
 /// answer. Gives up after `limit`.
-pub fn wait_ready(addr: SocketAddr, path: &str, since: Instant, every: Duration, limit: Duration) -> anyhow::Result<Duration> {
+pub fn wait_ready(
+    addr: SocketAddr,
+    path: &str,
+    since: Instant,
+    every: Duration,
+    limit: Duration,
+) -> anyhow::Result<Duration> {
     let max_polls = (limit.as_micros() / every.as_micros().max(1)).max(1);
     for _ in 0..max_polls {
         if let Ok(r) = request(addr, "GET", path, &[], "", Duration::from_millis(500))
@@ -89,22 +104,39 @@ pub fn wait_ready(addr: SocketAddr, path: &str, since: Instant, every: Duration,
 pub fn login(addr: SocketAddr, username: &str, password: &str) -> anyhow::Result<String> {
     let t = Duration::from_secs(10);
     let page = request(addr, "GET", "/login/", &[], "", t)?;
-    let csrf = page.cookie("bk_csrftoken").ok_or_else(|| anyhow::anyhow!("GET /login/ ({}) set no bk_csrftoken cookie", page.status))?;
-    let form = [("username", username), ("password", password), ("c_url", "/console/"), ("csrfmiddlewaretoken", &csrf)]
-        .iter()
-        .map(|(k, v)| format!("{k}={}", form_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
+    let csrf = page.cookie("bk_csrftoken").ok_or_else(|| {
+        anyhow::anyhow!("GET /login/ ({}) set no bk_csrftoken cookie", page.status)
+    })?;
+    let form = [
+        ("username", username),
+        ("password", password),
+        ("c_url", "/console/"),
+        ("csrfmiddlewaretoken", &csrf),
+    ]
+    .iter()
+    .map(|(k, v)| format!("{k}={}", form_encode(v)))
+    .collect::<Vec<_>>()
+    .join("&");
     let cookie = format!("bk_csrftoken={csrf}");
-    let headers = [("Cookie", cookie.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];
+    let headers = [
+        ("Cookie", cookie.as_str()),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
     let resp = request(addr, "POST", "/login/", &headers, &form, t)?;
-    resp.cookie("bk_token").ok_or_else(|| anyhow::anyhow!("POST /login/ answered {} without a bk_token cookie", resp.status))
+    resp.cookie("bk_token").ok_or_else(|| {
+        anyhow::anyhow!(
+            "POST /login/ answered {} without a bk_token cookie",
+            resp.status
+        )
+    })
 }
 
 fn form_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

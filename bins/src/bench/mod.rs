@@ -24,7 +24,10 @@ pub struct TempDir {
 impl TempDir {
     /// Create `bk-bench-<pid>-<nanos>` under the system temp directory.
     pub fn new(keep: bool) -> anyhow::Result<Self> {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
         let path = std::env::temp_dir().join(format!("bk-bench-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&path)?;
         Ok(Self { path, keep })
@@ -66,7 +69,11 @@ pub fn cpu_busy(window: Duration) -> Option<f64> {
     fn sample() -> Option<(u64, u64)> {
         let stat = std::fs::read_to_string("/proc/stat").ok()?;
         let line = stat.lines().next()?;
-        let v: Vec<u64> = line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+        let v: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|x| x.parse().ok())
+            .collect();
         let idle = v.get(3)? + v.get(4).copied().unwrap_or(0);
         Some((v.iter().sum(), idle))
     }
@@ -79,7 +86,9 @@ pub fn cpu_busy(window: Duration) -> Option<f64> {
 
 /// Number of CPUs available.
 pub fn cpus() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 /// Median of a non-empty slice (`NaN` for an empty one).

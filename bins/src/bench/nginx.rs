@@ -43,12 +43,21 @@ pub fn spawn(dir: &Path, addr: SocketAddr) -> anyhow::Result<Proc> {
     std::fs::write(&conf, config(dir, addr))?;
     let mut cmd = Command::new(binary());
     // -e: the error log used before the config is read (otherwise /var/log/nginx).
-    cmd.arg("-p").arg(dir).arg("-c").arg(&conf).arg("-e").arg(dir.join("nginx-error.log"));
+    cmd.arg("-p")
+        .arg(dir)
+        .arg("-c")
+        .arg(&conf)
+        .arg("-e")
+        .arg(dir.join("nginx-error.log"));
     Proc::spawn("nginx", cmd, dir)
 }
 
 fn binary() -> &'static str {
-    if Path::new("/usr/sbin/nginx").exists() { "/usr/sbin/nginx" } else { "nginx" }
+    if Path::new("/usr/sbin/nginx").exists() {
+        "/usr/sbin/nginx"
+    } else {
+        "nginx"
+    }
 }
 
 /// `nginx/1.22.1`.
@@ -57,6 +66,11 @@ pub fn version() -> String {
         .arg("-v")
         .output()
         .ok()
-        .map(|o| String::from_utf8_lossy(&o.stderr).trim().trim_start_matches("nginx version: ").to_owned())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stderr)
+                .trim()
+                .trim_start_matches("nginx version: ")
+                .to_owned()
+        })
         .unwrap_or_else(|| "nginx (version unknown)".into())
 }

@@ -16,10 +16,22 @@ impl Proc {
     /// Spawn `cmd` with stdout and stderr appended to `<log_dir>/<name>.{out,err}`:
     /// files, like nginx's access log, so the writer never blocks on an unread pipe.
     pub fn spawn(name: &'static str, mut cmd: Command, log_dir: &Path) -> anyhow::Result<Self> {
-        let open = |ext: &str| File::options().create(true).append(true).open(log_dir.join(format!("{name}.{ext}")));
-        cmd.stdin(Stdio::null()).stdout(open("out")?).stderr(open("err")?);
-        let child = cmd.spawn().map_err(|e| anyhow::anyhow!("cannot start {name} ({:?}): {e}", cmd.get_program()))?;
-        Ok(Self { child: Some(child), name })
+        let open = |ext: &str| {
+            File::options()
+                .create(true)
+                .append(true)
+                .open(log_dir.join(format!("{name}.{ext}")))
+        };
+        cmd.stdin(Stdio::null())
+            .stdout(open("out")?)
+            .stderr(open("err")?);
+        let child = cmd
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("cannot start {name} ({:?}): {e}", cmd.get_program()))?;
+        Ok(Self {
+            child: Some(child),
+            name,
+        })
     }
 
     /// Process id.
@@ -32,15 +44,22 @@ impl Proc {
         if let Some(c) = self.child.as_mut()
             && let Some(status) = c.try_wait()?
         {
-            anyhow::bail!("{} exited early with {status}; see its .err/.out log in the bench directory", self.name);
+            anyhow::bail!(
+                "{} exited early with {status}; see its .err/.out log in the bench directory",
+                self.name
+            );
         }
         Ok(())
     }
 
     /// Stop gracefully (SIGTERM, like a service manager), waiting at most `grace`.
     pub fn stop(&mut self, grace: Duration) {
-        let Some(mut child) = self.child.take() else { return };
-        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
         let deadline = Instant::now() + grace;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
@@ -48,7 +67,10 @@ impl Proc {
             }
             std::thread::sleep(Duration::from_millis(5));
         }
-        eprintln!("bk-bench: {} did not stop within {grace:?}; killing it", self.name);
+        eprintln!(
+            "bk-bench: {} did not stop within {grace:?}; killing it",
+            self.name
+        );
         let _ = child.kill();
         let _ = child.wait();
     }
@@ -77,10 +99,21 @@ pub fn rss_kib(pid: u32) -> Option<(u64, u64)> {
 pub fn tree_rss_kib(pid: u32) -> Option<u64> {
     let mut total = rss_kib(pid)?.0;
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(child) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else { continue };
+        let Some(child) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
         // Fields after the parenthesised command name: state, ppid, ...
-        let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)).and_then(|p| p.parse::<u32>().ok());
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
         if ppid == Some(pid) {
             total += rss_kib(child).map_or(0, |r| r.0);
         }
@@ -93,6 +126,10 @@ pub fn tree_rss_kib(pid: u32) -> Option<u64> {
 pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(2) == Some("0")))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
         .unwrap_or(false)
 }

@@ -33,8 +33,18 @@ pub struct Row {
 
 impl Row {
     /// A row with a baseline; `ratio` = ours / baseline.
-    pub fn compared(metric: impl Into<String>, ours: f64, baseline: f64, unit: &str, digits: usize) -> Self {
-        let ratio = if baseline > 0.0 { format!("{:.2}", ours / baseline) } else { "—".into() };
+    pub fn compared(
+        metric: impl Into<String>,
+        ours: f64,
+        baseline: f64,
+        unit: &str,
+        digits: usize,
+    ) -> Self {
+        let ratio = if baseline > 0.0 {
+            format!("{:.2}", ours / baseline)
+        } else {
+            "—".into()
+        };
         Self {
             metric: metric.into(),
             ours: format!("{ours:.digits$} {unit}"),
@@ -47,7 +57,14 @@ impl Row {
 
     /// A row without a baseline.
     pub fn alone(metric: impl Into<String>, ours: String) -> Self {
-        Self { metric: metric.into(), ours, baseline: "—".into(), ratio: "—".into(), target: "—".into(), verdict: Verdict::Info }
+        Self {
+            metric: metric.into(),
+            ours,
+            baseline: "—".into(),
+            ratio: "—".into(),
+            target: "—".into(),
+            verdict: Verdict::Info,
+        }
     }
 
     /// Attach a target and whether it was met.
@@ -88,7 +105,11 @@ impl Report {
                 Verdict::Fail => "**FAIL**",
                 Verdict::Info => "info",
             };
-            let _ = writeln!(s, "| {} | {} | {} | {} | {} | {v} |", r.metric, r.ours, r.baseline, r.ratio, r.target);
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {v} |",
+                r.metric, r.ours, r.baseline, r.ratio, r.target
+            );
         }
         if !self.notes.is_empty() {
             s.push('\n');
@@ -96,8 +117,16 @@ impl Report {
                 let _ = writeln!(s, "{n}");
             }
         }
-        let pass = self.rows.iter().filter(|r| r.verdict == Verdict::Pass).count();
-        let fail = self.rows.iter().filter(|r| r.verdict == Verdict::Fail).count();
+        let pass = self
+            .rows
+            .iter()
+            .filter(|r| r.verdict == Verdict::Pass)
+            .count();
+        let fail = self
+            .rows
+            .iter()
+            .filter(|r| r.verdict == Verdict::Fail)
+            .count();
         let _ = writeln!(s, "\n**Targets: {pass} passed, {fail} failed.**");
         s
     }

@@ -50,13 +50,22 @@ pub struct Options {
 
 /// Run everything and build the report.
 pub fn run(o: &Options) -> anyhow::Result<Report> {
-    anyhow::ensure!(o.bk.exists(), "{} not found; build it with `cargo build --release -p bk-bins`", o.bk.display());
+    anyhow::ensure!(
+        o.bk.exists(),
+        "{} not found; build it with `cargo build --release -p bk-bins`",
+        o.bk.display()
+    );
     let work = TempDir::new(o.keep)?;
     let dir = work.path();
     let mut rep = Report::default();
     let (load_before, busy_before) = (loadavg(), cpu_busy(Duration::from_secs(1)));
     let data = dir.join("data");
-    let ours_load = Load { threads: o.threads, connections: o.connections, duration_s: o.duration_s, delay_ms: None };
+    let ours_load = Load {
+        threads: o.threads,
+        connections: o.connections,
+        duration_s: o.duration_s,
+        delay_ms: None,
+    };
 
     // 1. First start (creates the data dir), idle memory, a real login.
     step("first start of `bk up` (fresh data dir)");
@@ -80,7 +89,10 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
     let mut served = (0u64, 0u64); // requests sent to (ours, nginx), warm-ups included
     if o.warmup_s > 0 {
         step("warm-up");
-        let warm = Load { duration_s: o.warmup_s, ..ours_load.clone() };
+        let warm = Load {
+            duration_s: o.warmup_s,
+            ..ours_load.clone()
+        };
         served.1 += checked(wrk::run(&ngx_url, &warm, dir)?, "nginx")?.requests;
         served.0 += checked(wrk::run(&is_login, &warm, dir)?, "is_login")?.requests;
     }
@@ -102,14 +114,20 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
 
     // 3. Latency at half our maximum, fixed rate, same rate for nginx.
     let paced = paced_load(ours_rps / 2.0, o);
-    step(&format!("fixed rate {:.0} req/s", paced.paced_rate().unwrap_or(0.0)));
+    step(&format!(
+        "fixed rate {:.0} req/s",
+        paced.paced_rate().unwrap_or(0.0)
+    ));
     let ours_lat = checked(wrk::run(&is_login, &paced, dir)?, "is_login")?;
     let ngx_lat = checked(wrk::run(&ngx_url, &paced, dir)?, "nginx")?;
     served.0 += ours_lat.requests;
     served.1 += ngx_lat.requests;
     ngx.stop(Duration::from_secs(5));
     bk.stop(Duration::from_secs(10));
-    let logged = (count_lines(&dir.join("bk.out")), count_lines(&ngx_dir.join("nginx-access.log")));
+    let logged = (
+        count_lines(&dir.join("bk.out")),
+        count_lines(&ngx_dir.join("nginx-access.log")),
+    );
 
     // 4. Start-up with the existing data dir; nginx the same way for scale.
     step(&format!("{} starts of `bk up` and of nginx", o.starts));
@@ -135,42 +153,117 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
     let ratio = ours_rps / ngx_rps;
     let rate = paced.paced_rate().unwrap_or(0.0);
     rep.rows.push(
-        Row::compared(format!("is_login throughput (median of {} runs)", ours_runs.len()), ours_rps, ngx_rps, "req/s", 0)
-            .target(format!("ratio ≥ {MIN_RATIO}"), ratio >= MIN_RATIO),
+        Row::compared(
+            format!("is_login throughput (median of {} runs)", ours_runs.len()),
+            ours_rps,
+            ngx_rps,
+            "req/s",
+            0,
+        )
+        .target(format!("ratio ≥ {MIN_RATIO}"), ratio >= MIN_RATIO),
     );
     let lat = format!("at {rate:.0} req/s fixed (½ of ours)");
-    rep.rows.push(Row::compared(format!("is_login p50 {lat}"), ours_lat.p50, ngx_lat.p50, "ms", 3));
-    rep.rows.push(Row::compared(format!("is_login p90 {lat}"), ours_lat.p90, ngx_lat.p90, "ms", 3));
+    rep.rows.push(Row::compared(
+        format!("is_login p50 {lat}"),
+        ours_lat.p50,
+        ngx_lat.p50,
+        "ms",
+        3,
+    ));
+    rep.rows.push(Row::compared(
+        format!("is_login p90 {lat}"),
+        ours_lat.p90,
+        ngx_lat.p90,
+        "ms",
+        3,
+    ));
     rep.rows.push(
-        Row::compared(format!("is_login p99 {lat}"), ours_lat.p99, ngx_lat.p99, "ms", 3)
-            .target(format!("≤ {MAX_P99_MS} ms"), ours_lat.p99 <= MAX_P99_MS),
+        Row::compared(
+            format!("is_login p99 {lat}"),
+            ours_lat.p99,
+            ngx_lat.p99,
+            "ms",
+            3,
+        )
+        .target(format!("≤ {MAX_P99_MS} ms"), ours_lat.p99 <= MAX_P99_MS),
     );
-    rep.rows.push(Row::compared("achieved rate of the fixed-rate run", ours_lat.rps, ngx_lat.rps, "req/s", 0));
+    rep.rows.push(Row::compared(
+        "achieved rate of the fixed-rate run",
+        ours_lat.rps,
+        ngx_lat.rps,
+        "req/s",
+        0,
+    ));
     let (s_med, s_max) = (median(&starts), starts.iter().copied().fold(0.0, f64::max));
     let n_max = ngx_starts.iter().copied().fold(0.0, f64::max);
     rep.rows.push(
-        Row::compared(format!("start → /healthz/ 200, existing data dir, median of {}", starts.len()), s_med, median(&ngx_starts), "ms", 1)
-            .target(format!("≤ {MAX_START_MS} ms"), s_med <= MAX_START_MS),
+        Row::compared(
+            format!(
+                "start → /healthz/ 200, existing data dir, median of {}",
+                starts.len()
+            ),
+            s_med,
+            median(&ngx_starts),
+            "ms",
+            1,
+        )
+        .target(format!("≤ {MAX_START_MS} ms"), s_med <= MAX_START_MS),
     );
-    rep.rows.push(Row::compared("start → answering, max", s_max, n_max, "ms", 1));
-    rep.rows.push(Row::alone("first start, fresh data dir (migrations, admin hash)", format!("{:.1} ms", first_start.as_secs_f64() * 1000.0)));
+    rep.rows.push(Row::compared(
+        "start → answering, max",
+        s_max,
+        n_max,
+        "ms",
+        1,
+    ));
+    rep.rows.push(Row::alone(
+        "first start, fresh data dir (migrations, admin hash)",
+        format!("{:.1} ms", first_start.as_secs_f64() * 1000.0),
+    ));
     let mb = |kib: u64| kib as f64 / 1024.0;
     rep.rows.push(
         Row::compared("RSS idle (start + 1 s)", mb(idle.0), mb(idle_ngx), "MB", 1)
             .target(format!("≤ {MAX_IDLE_MB} MB"), mb(idle.0) <= MAX_IDLE_MB),
     );
-    rep.rows.push(Row::alone("RSS after one login (argon2id buffer)", format!("{:.1} MB", mb(after_login.0))));
-    rep.rows.push(Row::compared("RSS after the wrk load", mb(loaded.0), mb(loaded_ngx), "MB", 1));
-    rep.rows.push(Row::alone("peak RSS (VmHWM) until then", format!("{:.1} MB", mb(loaded.1))));
-    let p = &a.params;
-    let pdesc = format!("m={} KiB, t={}, p={}", p.memory_kib, p.iterations, p.parallelism);
     rep.rows.push(Row::alone(
-        format!("argon2id verify = one login check ({pdesc}), median of {}", a.n),
+        "RSS after one login (argon2id buffer)",
+        format!("{:.1} MB", mb(after_login.0)),
+    ));
+    rep.rows.push(Row::compared(
+        "RSS after the wrk load",
+        mb(loaded.0),
+        mb(loaded_ngx),
+        "MB",
+        1,
+    ));
+    rep.rows.push(Row::alone(
+        "peak RSS (VmHWM) until then",
+        format!("{:.1} MB", mb(loaded.1)),
+    ));
+    let p = &a.params;
+    let pdesc = format!(
+        "m={} KiB, t={}, p={}",
+        p.memory_kib, p.iterations, p.parallelism
+    );
+    rep.rows.push(Row::alone(
+        format!(
+            "argon2id verify = one login check ({pdesc}), median of {}",
+            a.n
+        ),
         format!("{:.1} ms (max {:.1})", a.verify_ms.0, a.verify_ms.1),
     ));
-    rep.rows.push(Row::alone(format!("argon2id hash, median of {}", a.n), format!("{:.1} ms (max {:.1})", a.hash_ms.0, a.hash_ms.1)));
-    rep.rows.push(Row::alone("Hasher::new (one dummy hash, paid at every start)", format!("{:.1} ms", a.new_ms)));
-    rep.rows.push(Row::alone("login over HTTP (GET form + POST), median of 3", format!("{login_ms:.1} ms")));
+    rep.rows.push(Row::alone(
+        format!("argon2id hash, median of {}", a.n),
+        format!("{:.1} ms (max {:.1})", a.hash_ms.0, a.hash_ms.1),
+    ));
+    rep.rows.push(Row::alone(
+        "Hasher::new (one dummy hash, paid at every start)",
+        format!("{:.1} ms", a.new_ms),
+    ));
+    rep.rows.push(Row::alone(
+        "login over HTTP (GET form + POST), median of 3",
+        format!("{login_ms:.1} ms"),
+    ));
 
     // 6. Where the time goes, when a throughput or latency target is missed.
     if o.diagnose || ratio < MIN_RATIO || ours_lat.p99 > MAX_P99_MS {
@@ -179,31 +272,78 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
         let (q_token, _) = login_timed(q_addr, 1)?;
         let q_url = format!("http://{q_addr}/login/accounts/is_login/?bk_token={q_token}");
         if o.warmup_s > 0 {
-            checked(wrk::run(&q_url, &Load { duration_s: o.warmup_s, ..ours_load.clone() }, dir)?, "is_login")?;
+            checked(
+                wrk::run(
+                    &q_url,
+                    &Load {
+                        duration_s: o.warmup_s,
+                        ..ours_load.clone()
+                    },
+                    dir,
+                )?,
+                "is_login",
+            )?;
         }
         let q = checked(wrk::run(&q_url, &ours_load, dir)?, "is_login")?;
         let q_lat = checked(wrk::run(&q_url, &paced, dir)?, "is_login")?;
         quiet.stop(Duration::from_secs(10));
-        let r = Row::compared("diagnosis: is_login throughput with BK_LOG=warn (baseline: with access log)", q.rps, ours_rps, "req/s", 0);
+        let r = Row::compared(
+            "diagnosis: is_login throughput with BK_LOG=warn (baseline: with access log)",
+            q.rps,
+            ours_rps,
+            "req/s",
+            0,
+        );
         rep.rows.push(r);
-        rep.rows.push(Row::compared("diagnosis: is_login p99 with BK_LOG=warn (baseline: with access log)", q_lat.p99, ours_lat.p99, "ms", 3));
-        rep.rows.push(Row::alone("diagnosis: throughput BK_LOG=warn vs nginx", format!("ratio {:.2}", q.rps / ngx_rps)));
+        rep.rows.push(Row::compared(
+            "diagnosis: is_login p99 with BK_LOG=warn (baseline: with access log)",
+            q_lat.p99,
+            ours_lat.p99,
+            "ms",
+            3,
+        ));
+        rep.rows.push(Row::alone(
+            "diagnosis: throughput BK_LOG=warn vs nginx",
+            format!("ratio {:.2}", q.rps / ngx_rps),
+        ));
     }
 
     // Header and notes.
     let (load_after, busy_after) = (loadavg(), cpu_busy(Duration::from_secs(1)));
     let busy = |b: Option<f64>| b.map_or("?".into(), |b| format!("{b:.0}%"));
     rep.header = vec![
-        format!("date: {}; commit: {}", shell("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"]), git_rev()),
-        format!("machine: {} CPUs, kernel {}", cpus(), std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim()),
+        format!(
+            "date: {}; commit: {}",
+            shell("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"]),
+            git_rev()
+        ),
+        format!(
+            "machine: {} CPUs, kernel {}",
+            cpus(),
+            std::fs::read_to_string("/proc/sys/kernel/osrelease")
+                .unwrap_or_default()
+                .trim()
+        ),
         format!(
             "load average before: {load_before} (CPU busy with other work: {}); after: {load_after} (busy: {})",
             busy(busy_before),
             busy(busy_after)
         ),
-        format!("ours: `{} up --listen 127.0.0.1:<port> --data-dir <tmp>` (release, default config, log filter `info`, access log to a file)", o.bk.display()),
-        format!("baseline: {} with `worker_processes {}; location / {{ return 200 \"ok\"; }}`, access_log combined to a file (full config below)", nginx::version(), nginx::WORKERS),
-        format!("load: {}; throughput `wrk {}`, fixed rate `wrk {}` (same for both)", wrk::version(), ours_load.flags(), paced.flags()),
+        format!(
+            "ours: `{} up --listen 127.0.0.1:<port> --data-dir <tmp>` (release, default config, log filter `info`, access log to a file)",
+            o.bk.display()
+        ),
+        format!(
+            "baseline: {} with `worker_processes {}; location / {{ return 200 \"ok\"; }}`, access_log combined to a file (full config below)",
+            nginx::version(),
+            nginx::WORKERS
+        ),
+        format!(
+            "load: {}; throughput `wrk {}`, fixed rate `wrk {}` (same for both)",
+            wrk::version(),
+            ours_load.flags(),
+            paced.flags()
+        ),
     ];
     if busy_before.is_some_and(|b| b > 20.0) || busy_after.is_some_and(|b| b > 20.0) {
         rep.header.push("**warning: the machine was busy with other work; figures may be low — re-run when idle**".into());
@@ -219,9 +359,21 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
         paced.delay_ms.unwrap_or(0),
         paced.delay_ms.unwrap_or(0)
     ));
-    rep.notes.push(format!("Throughput runs (req/s) ours: {}; nginx: {}.", list(&ours_runs), list(&ngx_runs)));
-    rep.notes.push(format!("Start-up times (ms) ours: {}; nginx: {}.", join(&starts), join(&ngx_starts)));
-    rep.notes.push(format!("nginx configuration used:\n\n```nginx\n{}```", nginx::config(Path::new("<tmp>"), ngx_addr).replace(&ngx_addr.to_string(), "127.0.0.1:<port>")));
+    rep.notes.push(format!(
+        "Throughput runs (req/s) ours: {}; nginx: {}.",
+        list(&ours_runs),
+        list(&ngx_runs)
+    ));
+    rep.notes.push(format!(
+        "Start-up times (ms) ours: {}; nginx: {}.",
+        join(&starts),
+        join(&ngx_starts)
+    ));
+    rep.notes.push(format!(
+        "nginx configuration used:\n\n```nginx\n{}```",
+        nginx::config(Path::new("<tmp>"), ngx_addr)
+            .replace(&ngx_addr.to_string(), "127.0.0.1:<port>")
+    ));
     Ok(rep)
 }
 
@@ -234,19 +386,32 @@ fn addr() -> anyhow::Result<SocketAddr> {
 }
 
 /// Start `bk up` on a fresh port; the time from spawn to the first 200 from `/healthz/`.
-fn start_bk(o: &Options, data: &Path, dir: &Path, name: &'static str, env: &[(&str, &str)]) -> anyhow::Result<(Proc, SocketAddr, Duration)> {
+fn start_bk(
+    o: &Options,
+    data: &Path,
+    dir: &Path,
+    name: &'static str,
+    env: &[(&str, &str)],
+) -> anyhow::Result<(Proc, SocketAddr, Duration)> {
     let a = addr()?;
     let mut cmd = Command::new(&o.bk);
-    cmd.arg("up").arg("--listen").arg(a.to_string()).arg("--data-dir").arg(data);
+    cmd.arg("up")
+        .arg("--listen")
+        .arg(a.to_string())
+        .arg("--data-dir")
+        .arg(data);
     // Only the configuration chosen here: no stray BK_* from the caller's shell.
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("BK_")) {
         cmd.env_remove(k);
     }
-    cmd.env("BK_ADMIN_PASSWORD", PASSWORD).envs(env.iter().copied());
+    cmd.env("BK_ADMIN_PASSWORD", PASSWORD)
+        .envs(env.iter().copied());
     let t0 = Instant::now();
     let mut p = Proc::spawn(name, cmd, dir)?;
     let t = wait_ready(a, "/healthz/", t0, POLL, Duration::from_secs(20)).map_err(|e| {
-        let _ = p.check_running().map_err(|dead| eprintln!("bk-bench: {dead}"));
+        let _ = p
+            .check_running()
+            .map_err(|dead| eprintln!("bk-bench: {dead}"));
         e
     })?;
     Ok((p, a, t))
@@ -264,30 +429,58 @@ fn login_timed(a: SocketAddr, n: usize) -> anyhow::Result<(String, f64)> {
 }
 
 fn check_is_login(a: SocketAddr, token: &str) -> anyhow::Result<()> {
-    let r = http::request(a, "GET", &format!("/login/accounts/is_login/?bk_token={token}"), &[], "", Duration::from_secs(5))?;
+    let r = http::request(
+        a,
+        "GET",
+        &format!("/login/accounts/is_login/?bk_token={token}"),
+        &[],
+        "",
+        Duration::from_secs(5),
+    )?;
     let compact: String = r.body.split_whitespace().collect();
-    anyhow::ensure!(r.status == 200 && compact.contains("\"result\":true"), "is_login does not accept the token: {} {}", r.status, r.body);
+    anyhow::ensure!(
+        r.status == 200 && compact.contains("\"result\":true"),
+        "is_login does not accept the token: {} {}",
+        r.status,
+        r.body
+    );
     Ok(())
 }
 
 /// The fixed-rate load: connections × 1000 / delay ≈ `rate`.
 fn paced_load(rate: f64, o: &Options) -> Load {
     let delay = o.delay_ms.max(1);
-    let conns = (rate * f64::from(delay) / 1000.0).round().clamp(f64::from(o.threads.max(1)), 1000.0) as u32;
-    Load { threads: o.threads, connections: conns, duration_s: o.duration_s, delay_ms: Some(delay) }
+    let conns = (rate * f64::from(delay) / 1000.0)
+        .round()
+        .clamp(f64::from(o.threads.max(1)), 1000.0) as u32;
+    Load {
+        threads: o.threads,
+        connections: conns,
+        duration_s: o.duration_s,
+        delay_ms: Some(delay),
+    }
 }
 
 fn checked(r: WrkResult, what: &str) -> anyhow::Result<WrkResult> {
-    anyhow::ensure!(r.non_2xx == 0, "{what}: {} answers were not 2xx/3xx", r.non_2xx);
+    anyhow::ensure!(
+        r.non_2xx == 0,
+        "{what}: {} answers were not 2xx/3xx",
+        r.non_2xx
+    );
     if r.socket_errors > 0 {
-        eprintln!("bk-bench: warning: {what}: {} socket errors", r.socket_errors);
+        eprintln!(
+            "bk-bench: warning: {what}: {} socket errors",
+            r.socket_errors
+        );
     }
     Ok(r)
 }
 
 fn count_lines(p: &Path) -> u64 {
     use std::io::Read;
-    let Ok(mut f) = std::fs::File::open(p) else { return 0 };
+    let Ok(mut f) = std::fs::File::open(p) else {
+        return 0;
+    };
     let mut buf = vec![0u8; 1 << 20];
     let mut n = 0u64;
     while let Ok(k) = f.read(&mut buf) {
@@ -300,7 +493,11 @@ fn count_lines(p: &Path) -> u64 {
 }
 
 fn shell(cmd: &str, args: &[&str]) -> String {
-    Command::new(cmd).args(args).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default()
+    Command::new(cmd)
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
 }
 
 fn git_rev() -> String {
@@ -309,13 +506,23 @@ fn git_rev() -> String {
         return "?".into();
     }
     let dirty = !shell("git", &["status", "--porcelain", "--untracked-files=no"]).is_empty();
-    if dirty { format!("{rev} (+ uncommitted changes)") } else { rev }
+    if dirty {
+        format!("{rev} (+ uncommitted changes)")
+    } else {
+        rev
+    }
 }
 
 fn list(v: &[WrkResult]) -> String {
-    v.iter().map(|r| format!("{:.0}", r.rps)).collect::<Vec<_>>().join(", ")
+    v.iter()
+        .map(|r| format!("{:.0}", r.rps))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn join(v: &[f64]) -> String {
-    v.iter().map(|x| format!("{x:.1}")).collect::<Vec<_>>().join(", ")
+    v.iter()
+        .map(|x| format!("{x:.1}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

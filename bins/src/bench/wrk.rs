@@ -20,13 +20,20 @@ pub struct Load {
 impl Load {
     /// The command-line flags, as shown in the report.
     pub fn flags(&self) -> String {
-        let paced = self.delay_ms.map(|d| format!(" -s delay.lua (random delay, mean {d} ms)")).unwrap_or_default();
-        format!("-t{} -c{} -d{}s --latency{paced}", self.threads, self.connections, self.duration_s)
+        let paced = self
+            .delay_ms
+            .map(|d| format!(" -s delay.lua (random delay, mean {d} ms)"))
+            .unwrap_or_default();
+        format!(
+            "-t{} -c{} -d{}s --latency{paced}",
+            self.threads, self.connections, self.duration_s
+        )
     }
 
     /// The fixed request rate of a paced load: connections × 1000 / delay.
     pub fn paced_rate(&self) -> Option<f64> {
-        self.delay_ms.map(|d| f64::from(self.connections) * 1000.0 / f64::from(d.max(1)))
+        self.delay_ms
+            .map(|d| f64::from(self.connections) * 1000.0 / f64::from(d.max(1)))
     }
 }
 
@@ -64,15 +71,25 @@ pub fn run(url: &str, load: &Load, work: &Path) -> anyhow::Result<WrkResult> {
         let script = work.join(format!("delay-{d}.lua"));
         // A random wait with mean `d` (not a fixed one): connections that start together
         // would otherwise stay in step and arrive in bursts, which no real client mix does.
-        let lua = format!("-- Each connection waits 0..{} ms (mean {d}) before each request.\nfunction delay()\n  return math.random(0, {})\nend\n", 2 * d, 2 * d);
+        let lua = format!(
+            "-- Each connection waits 0..{} ms (mean {d}) before each request.\nfunction delay()\n  return math.random(0, {})\nend\n",
+            2 * d,
+            2 * d
+        );
         std::fs::write(&script, lua)?;
         cmd.arg("-s").arg(script);
     }
     cmd.arg(url);
-    let out = cmd.output().map_err(|e| anyhow::anyhow!("cannot run wrk: {e} (apt-get install -y wrk)"))?;
+    let out = cmd
+        .output()
+        .map_err(|e| anyhow::anyhow!("cannot run wrk: {e} (apt-get install -y wrk)"))?;
     let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
-        anyhow::bail!("wrk failed ({}): {text}{}", out.status, String::from_utf8_lossy(&out.stderr));
+        anyhow::bail!(
+            "wrk failed ({}): {text}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     parse(&text).ok_or_else(|| anyhow::anyhow!("cannot read wrk's report:\n{text}"))
 }
@@ -87,7 +104,10 @@ pub fn parse(text: &str) -> Option<WrkResult> {
         } else if let Some(v) = line.strip_prefix("Non-2xx or 3xx responses:") {
             r.non_2xx = v.trim().parse().ok()?;
         } else if let Some(v) = line.strip_prefix("Socket errors:") {
-            r.socket_errors = v.split(',').filter_map(|p| p.split_whitespace().last()?.parse::<u64>().ok()).sum();
+            r.socket_errors = v
+                .split(',')
+                .filter_map(|p| p.split_whitespace().last()?.parse::<u64>().ok())
+                .sum();
         } else if line.contains(" requests in ") {
             r.requests = line.split_whitespace().next()?.parse().ok()?;
         } else if line.starts_with("Latency Distribution") {
@@ -132,7 +152,12 @@ pub fn version() -> String {
         .arg("-v")
         .output()
         .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).lines().next().map(|l| l.split(" Copyright").next().unwrap_or(l).to_owned()))
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .map(|l| l.split(" Copyright").next().unwrap_or(l).to_owned())
+        })
         .unwrap_or_else(|| "wrk (version unknown)".into())
 }
 
@@ -146,7 +171,11 @@ mod tests {
         let r = parse(text).unwrap_or_default();
         assert_eq!(r.requests, 123456);
         assert!((r.rps - 12345.6).abs() < 1e-6);
-        assert!((r.p50 - 0.55).abs() < 1e-9 && (r.p90 - 1.01).abs() < 1e-9 && (r.p99 - 2.5).abs() < 1e-9);
+        assert!(
+            (r.p50 - 0.55).abs() < 1e-9
+                && (r.p90 - 1.01).abs() < 1e-9
+                && (r.p99 - 2.5).abs() < 1e-9
+        );
         assert_eq!((r.non_2xx, r.socket_errors), (3, 3));
     }
 }

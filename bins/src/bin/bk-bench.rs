@@ -8,7 +8,10 @@ use clap::Parser;
 
 /// Benchmark `bk up` against nginx on this machine.
 #[derive(Debug, Parser)]
-#[command(name = "bk-bench", about = "Measure the login service's speed targets against baselines from the same run")]
+#[command(
+    name = "bk-bench",
+    about = "Measure the login service's speed targets against baselines from the same run"
+)]
 struct Args {
     /// The `bk` binary [default: next to this one].
     #[arg(long)]

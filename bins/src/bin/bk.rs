@@ -13,7 +13,9 @@ async fn main() -> anyhow::Result<()> {
             let _log = bk_core::telemetry::init(&cfg.log);
             platform::serve(cfg, platform::Mode::Platform).await
         }
-        Command::Migrate(args) => platform::migrate(&config::load(args.config.as_deref(), args.overrides())?).await,
+        Command::Migrate(args) => {
+            platform::migrate(&config::load(args.config.as_deref(), args.overrides())?).await
+        }
         Command::Openapi { service } => match service.as_str() {
             "login" => Ok(println!("{}", bk_auth::http::openapi().to_pretty_json()?)),
             other => anyhow::bail!("unknown service {other:?}; known: login"),

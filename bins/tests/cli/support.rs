@@ -32,7 +32,9 @@ impl Running {
     }
 
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         for _ in 0..200 {
             if let Some(s) = self.child.try_wait().unwrap() {
                 return s;
@@ -60,14 +62,22 @@ fn pipe(r: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
 pub fn command(bin: &str, subcommand: Option<&str>, data_dir: &Path) -> Command {
     let mut c = Command::new(bin);
     c.args(subcommand);
-    c.env_remove("BK_ADMIN_PASSWORD").env_remove("BK_ESB_TOKEN").env_remove("BK_DATABASE_URL").env_remove("BK_CONFIG");
-    c.args(["--listen", "127.0.0.1:0", "--log-json", "--data-dir"]).arg(data_dir);
+    c.env_remove("BK_ADMIN_PASSWORD")
+        .env_remove("BK_ESB_TOKEN")
+        .env_remove("BK_DATABASE_URL")
+        .env_remove("BK_CONFIG");
+    c.args(["--listen", "127.0.0.1:0", "--log-json", "--data-dir"])
+        .arg(data_dir);
     c
 }
 
 /// Start and wait for the "listening" line.
 pub fn start(mut cmd: Command) -> Running {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let stdout = pipe(child.stdout.take().unwrap());
     let stderr = pipe(child.stderr.take().unwrap());
     let mut seen = Vec::new();
@@ -78,7 +88,12 @@ pub fn start(mut cmd: Command) -> Running {
                     && v["message"] == "listening"
                 {
                     let addr = v["addr"].as_str().unwrap().to_owned();
-                    return Running { child, base_url: format!("http://{addr}"), stdout, stderr };
+                    return Running {
+                        child,
+                        base_url: format!("http://{addr}"),
+                        stdout,
+                        stderr,
+                    };
                 }
                 seen.push(line);
             }
@@ -93,17 +108,27 @@ pub fn start(mut cmd: Command) -> Running {
 /// Run to completion and return (success, stderr).
 pub fn run(mut cmd: Command) -> (bool, String) {
     let out = cmd.output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 pub async fn login(base: &str, user: &str, password: &str) -> Option<String> {
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let page = http.get(format!("{base}/login/")).send().await.unwrap();
     let csrf = cookie(&page, "bk_csrftoken")?;
     let resp = http
         .post(format!("{base}/login/"))
         .header("cookie", format!("bk_csrftoken={csrf}"))
-        .form(&[("username", user), ("password", password), ("csrfmiddlewaretoken", &csrf)])
+        .form(&[
+            ("username", user),
+            ("password", password),
+            ("csrfmiddlewaretoken", &csrf),
+        ])
         .send()
         .await
         .unwrap();
@@ -114,7 +139,14 @@ fn cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
     resp.headers()
         .get_all("set-cookie")
         .iter()
-        .filter_map(|v| v.to_str().ok()?.split(';').next()?.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .filter_map(|v| {
+            v.to_str()
+                .ok()?
+                .split(';')
+                .next()?
+                .split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        })
         .find(|(k, v)| k == name && !v.is_empty())
         .map(|(_, v)| v)
 }

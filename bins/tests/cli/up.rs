@@ -17,7 +17,9 @@ async fn first_start_prints_a_random_admin_password_once_and_stores_the_esb_toke
         .unwrap_or_else(|| panic!("admin password printed on first start: {err}"))
         .trim()
         .to_owned();
-    let token = login(&bk.base_url, "admin", &password).await.expect("printed password works");
+    let token = login(&bk.base_url, "admin", &password)
+        .await
+        .expect("printed password works");
 
     // The ESB token was generated, stored 0600, and grants service trust.
     let token_path = dir.path().join("secrets/esb_token");
@@ -25,11 +27,17 @@ async fn first_start_prints_a_random_admin_password_once_and_stores_the_esb_toke
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&token_path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&token_path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     let http = reqwest::Client::new();
     let b: serde_json::Value = http
-        .get(format!("{}/login/api/v2/get_user/?bk_username=admin", bk.base_url))
+        .get(format!(
+            "{}/login/api/v2/get_user/?bk_username=admin",
+            bk.base_url
+        ))
         .header("X-APP-CODE", "esb")
         .header("X-APP-TOKEN", esb.trim())
         .send()
@@ -41,16 +49,36 @@ async fn first_start_prints_a_random_admin_password_once_and_stores_the_esb_toke
     assert_eq!(b["data"]["bk_role"], 1);
 
     // Logs are JSON lines with request ids and never carry the token or the password.
-    let b: serde_json::Value =
-        http.get(format!("{}/login/accounts/is_login/?bk_token={token}", bk.base_url)).send().await.unwrap().json().await.unwrap();
+    let b: serde_json::Value = http
+        .get(format!(
+            "{}/login/accounts/is_login/?bk_token={token}",
+            bk.base_url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(b["data"]["username"], "admin");
     std::thread::sleep(std::time::Duration::from_millis(200));
     let logs = bk.log_lines();
-    let access: Vec<serde_json::Value> =
-        logs.iter().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).filter(|v| v["target"] == "bk::access").collect();
-    assert!(access.iter().any(|v| v["path"] == "/login/accounts/is_login/" && v["request_id"].as_str().unwrap().len() == 32));
+    let access: Vec<serde_json::Value> = logs
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["target"] == "bk::access")
+        .collect();
+    assert!(
+        access
+            .iter()
+            .any(|v| v["path"] == "/login/accounts/is_login/"
+                && v["request_id"].as_str().unwrap().len() == 32)
+    );
     let all = logs.join("\n");
-    assert!(!all.contains(&token) && !all.contains(&password) && !all.contains(esb.trim()), "secrets in logs");
+    assert!(
+        !all.contains(&token) && !all.contains(&password) && !all.contains(esb.trim()),
+        "secrets in logs"
+    );
 
     assert!(bk.terminate().success(), "graceful stop on SIGTERM");
     drop(bk);
@@ -66,15 +94,28 @@ async fn first_start_prints_a_random_admin_password_once_and_stores_the_esb_toke
 async fn bk_login_takes_the_admin_password_and_esb_token_from_the_environment() {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = command(BK_LOGIN, None, dir.path());
-    cmd.env("BK_ADMIN_PASSWORD", "Env-Passw0rd-42").env("BK_ESB_TOKEN", "esb-from-env-123");
+    cmd.env("BK_ADMIN_PASSWORD", "Env-Passw0rd-42")
+        .env("BK_ESB_TOKEN", "esb-from-env-123");
     let bk = start(cmd);
-    let token = login(&bk.base_url, "admin", "Env-Passw0rd-42").await.expect("env password works");
+    let token = login(&bk.base_url, "admin", "Env-Passw0rd-42")
+        .await
+        .expect("env password works");
     // Standalone: the APIs also answer without /login.
-    let b: serde_json::Value =
-        reqwest::get(format!("{}/accounts/is_login/?bk_token={token}", bk.base_url)).await.unwrap().json().await.unwrap();
+    let b: serde_json::Value = reqwest::get(format!(
+        "{}/accounts/is_login/?bk_token={token}",
+        bk.base_url
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     assert_eq!(b["data"]["username"], "admin");
     let b: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}/api/v2/get_user/?bk_username=admin", bk.base_url))
+        .get(format!(
+            "{}/api/v2/get_user/?bk_username=admin",
+            bk.base_url
+        ))
         .header("X-APP-CODE", "esb")
         .header("X-APP-TOKEN", "esb-from-env-123")
         .send()
@@ -84,5 +125,8 @@ async fn bk_login_takes_the_admin_password_and_esb_token_from_the_environment() 
         .await
         .unwrap();
     assert_eq!(b["data"]["bk_username"], "admin");
-    assert!(!dir.path().join("secrets/esb_token").exists(), "nothing generated when the env provides it");
+    assert!(
+        !dir.path().join("secrets/esb_token").exists(),
+        "nothing generated when the env provides it"
+    );
 }

@@ -39,10 +39,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let h = &parts.headers;
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
         // Forwarded headers are believed only from a proxy on this host.
         let proxied = peer.is_some_and(|p| p.ip().is_loopback());
-        let forwarded_for = header(h, "x-forwarded-for").and_then(|v| v.split(',').next_back()).map(str::trim);
+        let forwarded_for = header(h, "x-forwarded-for")
+            .and_then(|v| v.split(',').next_back())
+            .map(str::trim);
         let address = match (proxied, forwarded_for, peer) {
             (true, Some(f), _) if !f.is_empty() => f.to_owned(),
             (_, _, Some(p)) => p.ip().to_string(),
@@ -62,10 +67,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
             .or_else(|| header(h, "accept-language").map(Lang::from_header))
             .unwrap_or_default();
         let accept = header(h, "accept").unwrap_or_default();
-        let wants_json = header(h, "x-requested-with").is_some_and(|v| v.eq_ignore_ascii_case("XMLHttpRequest"))
+        let wants_json = header(h, "x-requested-with")
+            .is_some_and(|v| v.eq_ignore_ascii_case("XMLHttpRequest"))
             || (accept.contains("application/json") && !accept.contains("text/html"));
         Ok(Client {
-            info: ClientInfo { address, user_agent: header(h, "user-agent").unwrap_or_default().to_owned() },
+            info: ClientInfo {
+                address,
+                user_agent: header(h, "user-agent").unwrap_or_default().to_owned(),
+            },
             https,
             host,
             cookie_token: cookies::get(cookie_header, "bk_token"),

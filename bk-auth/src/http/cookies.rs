@@ -7,7 +7,11 @@ pub const CSRF: &str = "bk_csrftoken";
 
 /// The value of cookie `name` in a `Cookie` header.
 pub fn get(header: &str, name: &str) -> Option<String> {
-    header.split(';').filter_map(|kv| kv.trim().split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.trim_matches('"').to_owned())
+    header
+        .split(';')
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim_matches('"').to_owned())
 }
 
 fn secure(cfg: &CookieConfig, https: bool) -> bool {
@@ -32,12 +36,20 @@ fn attrs(cfg: &CookieConfig, https: bool) -> String {
 
 /// `Set-Cookie` for a new token.
 pub fn set_token(cfg: &CookieConfig, https: bool, token: &str, max_age_secs: i64) -> String {
-    format!("{}={token}; Max-Age={max_age_secs}{}", cfg.name, attrs(cfg, https))
+    format!(
+        "{}={token}; Max-Age={max_age_secs}{}",
+        cfg.name,
+        attrs(cfg, https)
+    )
 }
 
 /// `Set-Cookie` that removes the token.
 pub fn clear_token(cfg: &CookieConfig, https: bool) -> String {
-    format!("{}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT{}", cfg.name, attrs(cfg, https))
+    format!(
+        "{}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT{}",
+        cfg.name,
+        attrs(cfg, https)
+    )
 }
 
 /// `Set-Cookie` for the CSRF token of the login form.
@@ -52,9 +64,15 @@ mod tests {
 
     #[test]
     fn parse_and_build() {
-        assert_eq!(get("a=1; bk_token=xyz; c=3", "bk_token").as_deref(), Some("xyz"));
+        assert_eq!(
+            get("a=1; bk_token=xyz; c=3", "bk_token").as_deref(),
+            Some("xyz")
+        );
         assert_eq!(get("a=1", "bk_token"), None);
-        let cfg = CookieConfig { domain: ".corp.example".into(), ..CookieConfig::default() };
+        let cfg = CookieConfig {
+            domain: ".corp.example".into(),
+            ..CookieConfig::default()
+        };
         let c = set_token(&cfg, true, "t", 60);
         assert!(c.starts_with("bk_token=t; Max-Age=60; Path=/; HttpOnly; SameSite=Lax; Domain=.corp.example; Secure"), "{c}");
         assert!(!set_token(&CookieConfig::default(), false, "t", 60).contains("Secure"));

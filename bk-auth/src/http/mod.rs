@@ -86,14 +86,25 @@ pub fn router(svc: AppState) -> Router {
 /// `/login/accounts/is_login/`). Apply it outermost: it rewrites the path before routing.
 pub fn standalone(router: Router) -> Router {
     // `Router::layer` runs after routing, so the rewrite wraps the router as a service.
-    Router::new().fallback_service(tower::ServiceBuilder::new().map_request(add_prefix).service(router))
+    Router::new().fallback_service(
+        tower::ServiceBuilder::new()
+            .map_request(add_prefix)
+            .service(router),
+    )
 }
 
 fn add_prefix(mut req: Request) -> Request {
     let path = req.uri().path();
-    let keep = path == "/login" || path.starts_with("/login/") || path.starts_with("/healthz") || path == "/metrics";
+    let keep = path == "/login"
+        || path.starts_with("/login/")
+        || path.starts_with("/healthz")
+        || path == "/metrics";
     if !keep {
-        let pq = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let pq = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
         if let Ok(uri) = format!("/login{pq}").parse() {
             *req.uri_mut() = uri;
         }

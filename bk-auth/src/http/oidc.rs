@@ -16,7 +16,9 @@ use crate::error::AuthError;
 use crate::http::redirect::safe_target;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(start)).routes(routes!(callback))
+    OpenApiRouter::new()
+        .routes(routes!(start))
+        .routes(routes!(callback))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -43,9 +45,17 @@ fn callback_url(client: &Client, provider: &str) -> String {
 /// Start a login at an external provider.
 #[utoipa::path(get, path = "/login/oidc/{provider}/start/", tag = "providers", params(("provider" = String, Path), StartQuery),
     responses((status = 302, description = "To the provider's authorization page")))]
-async fn start(State(svc): State<AppState>, client: Client, Path(provider): Path<String>, Query(q): Query<StartQuery>) -> Response {
+async fn start(
+    State(svc): State<AppState>,
+    client: Client,
+    Path(provider): Path<String>,
+    Query(q): Query<StartQuery>,
+) -> Response {
     let c_url = safe_target(svc.config(), &client.host, q.c_url.as_deref());
-    match svc.start_external(&provider, &c_url, &callback_url(&client, &provider)).await {
+    match svc
+        .start_external(&provider, &c_url, &callback_url(&client, &provider))
+        .await
+    {
         Ok(url) => super::pages_redirect(&url, None),
         Err(e) => error_page(&e),
     }
@@ -55,16 +65,37 @@ async fn start(State(svc): State<AppState>, client: Client, Path(provider): Path
 #[utoipa::path(get, path = "/login/oidc/{provider}/callback/", tag = "providers", params(("provider" = String, Path), CallbackQuery),
     responses((status = 302, description = "Logged in: `Set-Cookie: bk_token`, redirect to `c_url`"),
               (status = 400, description = "Unknown or expired state, or the provider refused", content_type = "text/html")))]
-async fn callback(State(svc): State<AppState>, client: Client, Path(provider): Path<String>, Query(q): Query<CallbackQuery>) -> Response {
+async fn callback(
+    State(svc): State<AppState>,
+    client: Client,
+    Path(provider): Path<String>,
+    Query(q): Query<CallbackQuery>,
+) -> Response {
     if let Some(err) = q.error {
-        return error_page(&AuthError::Provider(format!("the provider refused the login: {err}")));
+        return error_page(&AuthError::Provider(format!(
+            "the provider refused the login: {err}"
+        )));
     }
     let (Some(code), Some(state)) = (q.code, q.state) else {
         return error_page(&AuthError::Invalid("code and state are required".into()));
     };
-    match svc.finish_external(&provider, &code, &state, &callback_url(&client, &provider), &client.info).await {
+    match svc
+        .finish_external(
+            &provider,
+            &code,
+            &state,
+            &callback_url(&client, &provider),
+            &client.info,
+        )
+        .await
+    {
         Ok((issued, c_url)) => {
-            let cookie = cookies::set_token(&svc.config().cookie, client.https, &issued.token, svc.config().token_ttl_secs);
+            let cookie = cookies::set_token(
+                &svc.config().cookie,
+                client.https,
+                &issued.token,
+                svc.config().token_ttl_secs,
+            );
             super::pages_redirect(&c_url, Some(cookie))
         }
         Err(e) => error_page(&e),
@@ -73,7 +104,9 @@ async fn callback(State(svc): State<AppState>, client: Client, Path(provider): P
 
 fn error_page(e: &AuthError) -> Response {
     let status = match e {
-        AuthError::Provider(_) | AuthError::Db(_) | AuthError::Internal(_) => StatusCode::BAD_GATEWAY,
+        AuthError::Provider(_) | AuthError::Db(_) | AuthError::Internal(_) => {
+            StatusCode::BAD_GATEWAY
+        }
         AuthError::Forbidden(_) | AuthError::Disabled => StatusCode::FORBIDDEN,
         _ => StatusCode::BAD_REQUEST,
     };
@@ -81,12 +114,19 @@ fn error_page(e: &AuthError) -> Response {
         tracing::error!(error = %e, "external login failed");
     }
     let msg = match e {
-        AuthError::Db(_) | AuthError::Internal(_) => "the login could not be completed; try again".to_owned(),
+        AuthError::Db(_) | AuthError::Internal(_) => {
+            "the login could not be completed; try again".to_owned()
+        }
         other => other.to_string(),
     };
     let body = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Login failed</title></head><body><h1>Login failed</h1><p>{}</p><p><a href=\"/login/\">Back to login</a></p></body></html>",
         escape(&msg)
     );
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }

@@ -16,7 +16,10 @@ use super::{AppState, Client, cookies};
 use crate::service::profile::ProfilePatch;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(me, update)).routes(routes!(change_password)).layer(DefaultBodyLimit::max(16 * 1024))
+    OpenApiRouter::new()
+        .routes(routes!(me, update))
+        .routes(routes!(change_password))
+        .layer(DefaultBodyLimit::max(16 * 1024))
 }
 
 /// Old and new password.
@@ -29,8 +32,15 @@ pub(super) struct PasswordChange {
 
 /// The caller's profile.
 #[utoipa::path(get, path = "/login/api/profile/", tag = "profile", responses((status = 200, body = UserView), (status = 401)))]
-async fn me(State(svc): State<AppState>, ctx: ApiContext, client: Client, headers: HeaderMap) -> Response {
-    let r = async { Ok::<_, ApiError>(UserView::from(&caller(&svc, &client, &headers).await?.user)) }.await;
+async fn me(
+    State(svc): State<AppState>,
+    ctx: ApiContext,
+    client: Client,
+    headers: HeaderMap,
+) -> Response {
+    let r =
+        async { Ok::<_, ApiError>(UserView::from(&caller(&svc, &client, &headers).await?.user)) }
+            .await;
     ctx.reply(r)
 }
 
@@ -65,13 +75,21 @@ async fn change_password(
 ) -> Response {
     let r = async {
         let who = caller(&svc, &client, &headers).await?;
-        Ok::<_, ApiError>(svc.change_password(&who, &b.old_password, &b.new_password, &client.info).await?)
+        Ok::<_, ApiError>(
+            svc.change_password(&who, &b.old_password, &b.new_password, &client.info)
+                .await?,
+        )
     }
     .await;
     match r {
         Ok(issued) => {
             let mut resp = ctx.ok(serde_json::json!({ "changed": true }));
-            let c = cookies::set_token(&svc.config().cookie, client.https, &issued.token, svc.config().token_ttl_secs);
+            let c = cookies::set_token(
+                &svc.config().cookie,
+                client.https,
+                &issued.token,
+                svc.config().token_ttl_secs,
+            );
             if let Ok(v) = HeaderValue::from_str(&c) {
                 resp.headers_mut().append(header::SET_COOKIE, v);
             }

@@ -22,12 +22,21 @@ pub fn is_allowed(cfg: &LoginConfig, request_host: &str, c_url: &str) -> bool {
     if c_url.starts_with('/') {
         return !c_url.starts_with("//");
     }
-    let Ok(u) = Url::parse(c_url) else { return false };
-    if !matches!(u.scheme(), "http" | "https") || !u.username().is_empty() || u.password().is_some() {
+    let Ok(u) = Url::parse(c_url) else {
+        return false;
+    };
+    if !matches!(u.scheme(), "http" | "https") || !u.username().is_empty() || u.password().is_some()
+    {
         return false;
     }
-    let Some(host) = u.host_str().map(|h| h.to_ascii_lowercase()) else { return false };
-    let request_host_only = request_host.rsplit_once(':').map(|(h, _)| h).unwrap_or(request_host).to_ascii_lowercase();
+    let Some(host) = u.host_str().map(|h| h.to_ascii_lowercase()) else {
+        return false;
+    };
+    let request_host_only = request_host
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(request_host)
+        .to_ascii_lowercase();
     if host == request_host_only {
         return true;
     }
@@ -46,7 +55,10 @@ mod tests {
 
     #[test]
     fn allow_list() {
-        let cfg = LoginConfig { allowed_redirect_hosts: vec![".corp.example".into(), "paas.other.net".into()], ..LoginConfig::default() };
+        let cfg = LoginConfig {
+            allowed_redirect_hosts: vec![".corp.example".into(), "paas.other.net".into()],
+            ..LoginConfig::default()
+        };
         let ok = |c: &str| is_allowed(&cfg, "login.local:8080", c);
         assert!(ok("/console/"));
         assert!(ok("http://login.local:8080/o/app/"));
@@ -60,7 +72,10 @@ mod tests {
         assert!(!ok("javascript:alert(1)"));
         assert!(!ok("http://user@a.corp.example/"));
         assert!(!ok("/\\evil.example"));
-        assert_eq!(safe_target(&cfg, "h", Some("https://evil.example/")), "/console/");
+        assert_eq!(
+            safe_target(&cfg, "h", Some("https://evil.example/")),
+            "/console/"
+        );
         assert_eq!(safe_target(&cfg, "h", None), "/console/");
     }
 }

@@ -100,7 +100,12 @@ impl NameList {
     pub(super) fn into_vec(self) -> Vec<String> {
         match self {
             NameList::List(v) => v,
-            NameList::Text(t) => t.split([',', ';']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            NameList::Text(t) => t
+                .split([',', ';'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
         }
     }
 }
@@ -111,11 +116,17 @@ pub(super) fn trusted(svc: &AppState, headers: &HeaderMap) -> bool {
 }
 
 pub(super) fn pick_token(param: Option<String>, client: &Client) -> Option<String> {
-    param.filter(|t| !t.is_empty()).or_else(|| client.cookie_token.clone())
+    param
+        .filter(|t| !t.is_empty())
+        .or_else(|| client.cookie_token.clone())
 }
 
 /// Authorize a directory look-up: service trust, or a live token.
-pub(super) async fn require_token_or_trust(svc: &AppState, headers: &HeaderMap, token: Option<&str>) -> Result<(), ApiError> {
+pub(super) async fn require_token_or_trust(
+    svc: &AppState,
+    headers: &HeaderMap,
+    token: Option<&str>,
+) -> Result<(), ApiError> {
     if trusted(svc, headers) {
         return Ok(());
     }
@@ -129,7 +140,9 @@ pub(super) fn parse_role(raw: Option<&str>) -> Result<Option<Role>, ApiError> {
     match raw.map(str::trim).filter(|r| !r.is_empty()) {
         None => Ok(None),
         Some(r) => {
-            let code: i64 = r.parse().map_err(|_| ApiError::invalid(format!("role: {r:?} is not a role code (0-4)")))?;
+            let code: i64 = r
+                .parse()
+                .map_err(|_| ApiError::invalid(format!("role: {r:?} is not a role code (0-4)")))?;
             Ok(Some(Role::from_code(code)?))
         }
     }
@@ -138,9 +151,17 @@ pub(super) fn parse_role(raw: Option<&str>) -> Result<Option<Role>, ApiError> {
 /// Whether a `bk_token` is live; answers the username.
 #[utoipa::path(get, path = "/login/accounts/is_login/", tag = "v1", params(TokenQuery),
     responses((status = 200, description = "`data: {username}`; code 1200 when the token is invalid, expired or revoked")))]
-async fn is_login(State(svc): State<AppState>, ctx: ApiContext, client: Client, Query(q): Query<TokenQuery>) -> Response {
+async fn is_login(
+    State(svc): State<AppState>,
+    ctx: ApiContext,
+    client: Client,
+    Query(q): Query<TokenQuery>,
+) -> Response {
     let Some(token) = pick_token(q.bk_token, &client) else {
-        return ctx.err(ApiError::with_detail(bk_core::ErrorCode::InvalidToken, "bk_token is required"));
+        return ctx.err(ApiError::with_detail(
+            bk_core::ErrorCode::InvalidToken,
+            "bk_token is required",
+        ));
     };
     match svc.is_login(&token).await {
         Ok(Some(username)) => ctx.ok(serde_json::json!({ "username": username })),
@@ -163,10 +184,15 @@ async fn get_user(
         if let Some(name) = q.username.filter(|n| !n.is_empty())
             && trusted(&svc, &headers)
         {
-            return svc.find_user(&name).await?.ok_or(AuthError::UserNotFound(name));
+            return svc
+                .find_user(&name)
+                .await?
+                .ok_or(AuthError::UserNotFound(name));
         }
         let token = pick_token(q.bk_token, &client).ok_or(AuthError::InvalidToken)?;
-        svc.user_of_token(&token).await?.ok_or(AuthError::InvalidToken)
+        svc.user_of_token(&token)
+            .await?
+            .ok_or(AuthError::InvalidToken)
     }
     .await;
     ctx.reply(result.map(|u| V1User::from(&u)))
@@ -206,12 +232,20 @@ async fn get_batch_user(
     let result = async {
         let token = pick_token(body.bk_token, &client);
         require_token_or_trust(&svc, &headers, token.as_deref()).await?;
-        let names = body.username_list.map(NameList::into_vec).unwrap_or_default();
+        let names = body
+            .username_list
+            .map(NameList::into_vec)
+            .unwrap_or_default();
         if names.len() > MAX_BATCH {
-            return Err(ApiError::invalid(format!("username_list: at most {MAX_BATCH} names")));
+            return Err(ApiError::invalid(format!(
+                "username_list: at most {MAX_BATCH} names"
+            )));
         }
         let users = svc.batch_users(&names).await?;
-        Ok(users.iter().map(|u| (u.username.clone(), V1User::from(u))).collect::<BTreeMap<_, _>>())
+        Ok(users
+            .iter()
+            .map(|u| (u.username.clone(), V1User::from(u)))
+            .collect::<BTreeMap<_, _>>())
     }
     .await;
     ctx.reply(result)

@@ -92,9 +92,17 @@ pub struct BatchBody {
 /// Whether a `bk_token` is live; answers `bk_username`.
 #[utoipa::path(get, path = "/login/api/v2/is_login/", tag = "v2", params(TokenQuery),
     responses((status = 200, description = "`data: {bk_username}`; 1302100 when the token is invalid")))]
-async fn is_login(State(svc): State<AppState>, ctx: ApiContext, client: Client, Query(q): Query<TokenQuery>) -> Response {
+async fn is_login(
+    State(svc): State<AppState>,
+    ctx: ApiContext,
+    client: Client,
+    Query(q): Query<TokenQuery>,
+) -> Response {
     let Some(token) = pick_token(q.bk_token, &client) else {
-        return ctx.err(ApiError::with_detail(ErrorCode::InvalidToken, "bk_token is required"));
+        return ctx.err(ApiError::with_detail(
+            ErrorCode::InvalidToken,
+            "bk_token is required",
+        ));
     };
     match svc.is_login(&token).await {
         Ok(Some(username)) => ctx.ok(serde_json::json!({ "bk_username": username })),
@@ -117,17 +125,26 @@ async fn get_user(
         if let Some(name) = q.bk_username.filter(|n| !n.is_empty())
             && trusted(&svc, &headers)
         {
-            return svc.find_user(&name).await?.ok_or(AuthError::UserNotFound(name));
+            return svc
+                .find_user(&name)
+                .await?
+                .ok_or(AuthError::UserNotFound(name));
         }
         let token = pick_token(q.bk_token, &client).ok_or(AuthError::InvalidToken)?;
-        svc.user_of_token(&token).await?.ok_or(AuthError::InvalidToken)
+        svc.user_of_token(&token)
+            .await?
+            .ok_or(AuthError::InvalidToken)
     }
     .await;
     match result {
         Ok(u) => ctx.ok(V2User::from(&u)),
-        Err(e @ AuthError::UserNotFound(_)) => {
-            envelope::error_with_code(ctx.style, ctx.lang, ctx.request_id.as_str(), &e.into(), GET_USER_NOT_FOUND)
-        }
+        Err(e @ AuthError::UserNotFound(_)) => envelope::error_with_code(
+            ctx.style,
+            ctx.lang,
+            ctx.request_id.as_str(),
+            &e.into(),
+            GET_USER_NOT_FOUND,
+        ),
         Err(e) => ctx.err(e),
     }
 }
@@ -166,12 +183,20 @@ async fn get_batch_users(
     let result = async {
         let token = pick_token(body.bk_token, &client);
         require_token_or_trust(&svc, &headers, token.as_deref()).await?;
-        let names = body.bk_username_list.map(NameList::into_vec).unwrap_or_default();
+        let names = body
+            .bk_username_list
+            .map(NameList::into_vec)
+            .unwrap_or_default();
         if names.len() > MAX_BATCH {
-            return Err(ApiError::invalid(format!("bk_username_list: at most {MAX_BATCH} names")));
+            return Err(ApiError::invalid(format!(
+                "bk_username_list: at most {MAX_BATCH} names"
+            )));
         }
         let users = svc.batch_users(&names).await?;
-        Ok(users.iter().map(|u| (u.username.clone(), V2User::from(u))).collect::<BTreeMap<_, _>>())
+        Ok(users
+            .iter()
+            .map(|u| (u.username.clone(), V2User::from(u)))
+            .collect::<BTreeMap<_, _>>())
     }
     .await;
     ctx.reply(result)

@@ -24,7 +24,11 @@ pub struct LocalProvider {
 impl LocalProvider {
     /// A provider over `users`.
     pub fn new(users: Arc<dyn UserStore>, hasher: Arc<Hasher>, clock: Arc<dyn Clock>) -> Self {
-        Self { users, hasher, clock }
+        Self {
+            users,
+            hasher,
+            clock,
+        }
     }
 }
 
@@ -51,7 +55,9 @@ impl IdentityProvider for LocalProvider {
         };
         if v.needs_rehash {
             let fresh = self.hasher.hash(password).await?;
-            self.users.set_password_hash(&user.username, &fresh, self.clock.now_ms()).await?;
+            self.users
+                .set_password_hash(&user.username, &fresh, self.clock.now_ms())
+                .await?;
             user.password_hash = Some(fresh);
         }
         Ok(Authenticated::Local(Box::new(user)))

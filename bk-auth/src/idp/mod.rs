@@ -77,16 +77,30 @@ pub trait IdentityProvider: Send + Sync {
 
     /// Password flow: check credentials. `BadCredentials` when they are wrong.
     async fn authenticate(&self, _username: &str, _password: &str) -> Result<Authenticated> {
-        Err(AuthError::Internal(format!("provider {} does not take passwords", self.id())))
+        Err(AuthError::Internal(format!(
+            "provider {} does not take passwords",
+            self.id()
+        )))
     }
 
     /// Redirect flow, first leg: where to send the browser. `redirect_uri` is our callback.
     async fn start(&self, _redirect_uri: &str) -> Result<RedirectStart> {
-        Err(AuthError::Internal(format!("provider {} does not redirect", self.id())))
+        Err(AuthError::Internal(format!(
+            "provider {} does not redirect",
+            self.id()
+        )))
     }
 
     /// Redirect flow, second leg: exchange the code and describe the user.
-    async fn finish(&self, _code: &str, _pending: &PendingLogin, _redirect_uri: &str) -> Result<ExternalIdentity> {
-        Err(AuthError::Internal(format!("provider {} does not redirect", self.id())))
+    async fn finish(
+        &self,
+        _code: &str,
+        _pending: &PendingLogin,
+        _redirect_uri: &str,
+    ) -> Result<ExternalIdentity> {
+        Err(AuthError::Internal(format!(
+            "provider {} does not redirect",
+            self.id()
+        )))
     }
 }

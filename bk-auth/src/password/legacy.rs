@@ -22,13 +22,24 @@ pub(crate) fn parse_django(stored: &str) -> Option<Django<'_>> {
     let salt = parts.next()?;
     let hash = STANDARD.decode(parts.next()?).ok()?;
     (iterations > 0 && iterations <= MAX_ITERATIONS && !salt.is_empty() && hash.len() == 32)
-        .then_some(Django { iterations, salt, hash })
+        .then_some(Django {
+            iterations,
+            salt,
+            hash,
+        })
 }
 
 pub(crate) fn verify_django_pbkdf2(password: &str, stored: &str) -> bool {
-    let Some(d) = parse_django(stored) else { return false };
+    let Some(d) = parse_django(stored) else {
+        return false;
+    };
     let mut out = [0u8; 32];
-    pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), d.salt.as_bytes(), d.iterations, &mut out);
+    pbkdf2::pbkdf2_hmac::<Sha256>(
+        password.as_bytes(),
+        d.salt.as_bytes(),
+        d.iterations,
+        &mut out,
+    );
     bk_core::crypto::constant_time_eq(&out, &d.hash)
 }
 
@@ -44,7 +55,10 @@ mod tests {
         let stored = format!("pbkdf2_sha256$1000$saltsalt${}", STANDARD.encode(out));
         assert!(verify_django_pbkdf2("hunter2", &stored));
         assert!(!verify_django_pbkdf2("hunter3", &stored));
-        assert!(!verify_django_pbkdf2("hunter2", "pbkdf2_sha256$99999999$s$AAAA"));
+        assert!(!verify_django_pbkdf2(
+            "hunter2",
+            "pbkdf2_sha256$99999999$s$AAAA"
+        ));
         assert!(!verify_django_pbkdf2("hunter2", "pbkdf2_sha256$x$s$AAAA"));
     }
 
@@ -53,7 +67,10 @@ mod tests {
         // PBKDF2-HMAC-SHA256("password", "salt", 1) from RFC 7914 §11 test vectors.
         let mut out = [0u8; 32];
         pbkdf2::pbkdf2_hmac::<Sha256>(b"password", b"salt", 1, &mut out);
-        assert_eq!(hex_string(&out), "120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b");
+        assert_eq!(
+            hex_string(&out),
+            "120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b"
+        );
     }
 
     fn hex_string(b: &[u8]) -> String {

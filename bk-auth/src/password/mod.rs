@@ -36,7 +36,11 @@ impl Hasher {
     pub fn new(cfg: &Argon2Config) -> Result<Self> {
         let params = Params::new(cfg.memory_kib, cfg.iterations, cfg.parallelism, None)
             .map_err(|e| AuthError::Invalid(format!("login.argon2: {e}")))?;
-        let mut me = Self { params, permits: Arc::new(Semaphore::new(cfg.max_concurrent.max(1))), dummy: String::new() };
+        let mut me = Self {
+            params,
+            permits: Arc::new(Semaphore::new(cfg.max_concurrent.max(1))),
+            dummy: String::new(),
+        };
         // Verifying unknown users against a real hash keeps their timing equal to known ones.
         me.dummy = me.hash_blocking("dummy password for timing equalisation")?;
         Ok(me)
@@ -47,8 +51,10 @@ impl Hasher {
     }
 
     fn hash_blocking(&self, password: &str) -> Result<String> {
-        let salt_bytes = bk_core::crypto::random_bytes(16).map_err(|e| AuthError::Internal(e.to_string()))?;
-        let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| AuthError::Internal(e.to_string()))?;
+        let salt_bytes =
+            bk_core::crypto::random_bytes(16).map_err(|e| AuthError::Internal(e.to_string()))?;
+        let salt =
+            SaltString::encode_b64(&salt_bytes).map_err(|e| AuthError::Internal(e.to_string()))?;
         self.argon2()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -57,31 +63,59 @@ impl Hasher {
 
     fn verify_blocking(&self, password: &str, stored: &str) -> Verified {
         if stored.starts_with("pbkdf2_sha256$") {
-            return Verified { ok: legacy::verify_django_pbkdf2(password, stored), needs_rehash: true };
+            return Verified {
+                ok: legacy::verify_django_pbkdf2(password, stored),
+                needs_rehash: true,
+            };
         }
         let Ok(parsed) = PasswordHash::new(stored) else {
-            return Verified { ok: false, needs_rehash: false };
+            return Verified {
+                ok: false,
+                needs_rehash: false,
+            };
         };
-        let ok = self.argon2().verify_password(password.as_bytes(), &parsed).is_ok();
+        let ok = self
+            .argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         let current = parsed.algorithm.as_str() == "argon2id"
             && Params::try_from(&parsed).map(|p| {
-                p.m_cost() == self.params.m_cost() && p.t_cost() == self.params.t_cost() && p.p_cost() == self.params.p_cost()
+                p.m_cost() == self.params.m_cost()
+                    && p.t_cost() == self.params.t_cost()
+                    && p.p_cost() == self.params.p_cost()
             }) == Ok(true);
-        Verified { ok, needs_rehash: ok && !current }
+        Verified {
+            ok,
+            needs_rehash: ok && !current,
+        }
     }
 
     /// Hash a new password.
     pub async fn hash(self: &Arc<Self>, password: &str) -> Result<String> {
-        let _permit = self.permits.acquire().await.map_err(|e| AuthError::Internal(e.to_string()))?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AuthError::Internal(e.to_string()))?;
         let me = self.clone();
         let pw = password.to_owned();
-        tokio::task::spawn_blocking(move || me.hash_blocking(&pw)).await.map_err(|e| AuthError::Internal(e.to_string()))?
+        tokio::task::spawn_blocking(move || me.hash_blocking(&pw))
+            .await
+            .map_err(|e| AuthError::Internal(e.to_string()))?
     }
 
     /// Verify `password` against `stored`; `None` verifies against a dummy hash and fails,
     /// taking as long as a real check.
-    pub async fn verify(self: &Arc<Self>, password: &str, stored: Option<&str>) -> Result<Verified> {
-        let _permit = self.permits.acquire().await.map_err(|e| AuthError::Internal(e.to_string()))?;
+    pub async fn verify(
+        self: &Arc<Self>,
+        password: &str,
+        stored: Option<&str>,
+    ) -> Result<Verified> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AuthError::Internal(e.to_string()))?;
         let me = self.clone();
         let pw = password.to_owned();
         let (stored, real) = match stored {
@@ -91,7 +125,14 @@ impl Hasher {
         let v = tokio::task::spawn_blocking(move || me.verify_blocking(&pw, &stored))
             .await
             .map_err(|e| AuthError::Internal(e.to_string()))?;
-        Ok(if real { v } else { Verified { ok: false, needs_rehash: false } })
+        Ok(if real {
+            v
+        } else {
+            Verified {
+                ok: false,
+                needs_rehash: false,
+            }
+        })
     }
 
     /// Whether `stored` is a hash format we can verify.
@@ -106,7 +147,15 @@ mod tests {
     use super::*;
 
     fn cheap() -> Arc<Hasher> {
-        Arc::new(Hasher::new(&Argon2Config { memory_kib: 1024, iterations: 1, parallelism: 1, max_concurrent: 2 }).unwrap())
+        Arc::new(
+            Hasher::new(&Argon2Config {
+                memory_kib: 1024,
+                iterations: 1,
+                parallelism: 1,
+                max_concurrent: 2,
+            })
+            .unwrap(),
+        )
     }
 
     #[tokio::test]
@@ -115,11 +164,33 @@ mod tests {
         let stored = h.hash("correct horse").await.unwrap();
         assert!(stored.starts_with("$argon2id$"));
         assert!(!stored.contains("correct horse"));
-        assert_eq!(h.verify("correct horse", Some(&stored)).await.unwrap(), Verified { ok: true, needs_rehash: false });
+        assert_eq!(
+            h.verify("correct horse", Some(&stored)).await.unwrap(),
+            Verified {
+                ok: true,
+                needs_rehash: false
+            }
+        );
         assert!(!h.verify("wrong", Some(&stored)).await.unwrap().ok);
-        let stronger =
-            Arc::new(Hasher::new(&Argon2Config { memory_kib: 2048, iterations: 1, parallelism: 1, max_concurrent: 1 }).unwrap());
-        assert_eq!(stronger.verify("correct horse", Some(&stored)).await.unwrap(), Verified { ok: true, needs_rehash: true });
+        let stronger = Arc::new(
+            Hasher::new(&Argon2Config {
+                memory_kib: 2048,
+                iterations: 1,
+                parallelism: 1,
+                max_concurrent: 1,
+            })
+            .unwrap(),
+        );
+        assert_eq!(
+            stronger
+                .verify("correct horse", Some(&stored))
+                .await
+                .unwrap(),
+            Verified {
+                ok: true,
+                needs_rehash: true
+            }
+        );
         assert!(!h.verify("x", None).await.unwrap().ok);
         assert!(Hasher::is_supported_hash(&stored));
         assert!(!Hasher::is_supported_hash("md5$abc"));

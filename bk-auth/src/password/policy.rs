@@ -7,10 +7,16 @@ use crate::error::{AuthError, Result};
 pub fn check(policy: &PasswordPolicy, username: &str, password: &str) -> Result<()> {
     let chars = password.chars().count();
     if chars < policy.min_length {
-        return Err(AuthError::WeakPassword(format!("password must have at least {} characters", policy.min_length)));
+        return Err(AuthError::WeakPassword(format!(
+            "password must have at least {} characters",
+            policy.min_length
+        )));
     }
     if password.len() > policy.max_length {
-        return Err(AuthError::WeakPassword(format!("password must have at most {} bytes", policy.max_length)));
+        return Err(AuthError::WeakPassword(format!(
+            "password must have at most {} bytes",
+            policy.max_length
+        )));
     }
     let classes = [
         password.chars().any(|c| c.is_lowercase()),
@@ -27,8 +33,13 @@ pub fn check(policy: &PasswordPolicy, username: &str, password: &str) -> Result<
             policy.min_classes
         )));
     }
-    if policy.forbid_username && !username.is_empty() && password.to_lowercase().contains(&username.to_lowercase()) {
-        return Err(AuthError::WeakPassword("password must not contain the username".into()));
+    if policy.forbid_username
+        && !username.is_empty()
+        && password.to_lowercase().contains(&username.to_lowercase())
+    {
+        return Err(AuthError::WeakPassword(
+            "password must not contain the username".into(),
+        ));
     }
     Ok(())
 }

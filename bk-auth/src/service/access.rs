@@ -21,7 +21,11 @@ impl Caller {
             Ok(())
         } else {
             let need: Vec<&str> = roles.iter().map(|r| r.name()).collect();
-            Err(AuthError::Forbidden(format!("this needs the role {}; you are {}", need.join(" or "), role.name())))
+            Err(AuthError::Forbidden(format!(
+                "this needs the role {}; you are {}",
+                need.join(" or "),
+                role.name()
+            )))
         }
     }
 
@@ -34,8 +38,13 @@ impl Caller {
 impl LoginService {
     /// The caller behind a token; `Unauthenticated` when there is none.
     pub async fn caller(&self, token: Option<&str>) -> Result<Caller> {
-        let token = token.filter(|t| !t.is_empty()).ok_or(AuthError::Unauthenticated)?;
-        let user = self.user_of_token(token).await?.ok_or(AuthError::Unauthenticated)?;
+        let token = token
+            .filter(|t| !t.is_empty())
+            .ok_or(AuthError::Unauthenticated)?;
+        let user = self
+            .user_of_token(token)
+            .await?
+            .ok_or(AuthError::Unauthenticated)?;
         Ok(Caller { user })
     }
 }

@@ -67,11 +67,15 @@ pub(crate) fn validate_profile(
     wx_userid: &str,
 ) -> Result<()> {
     let too_long = |field: &str, v: &str, max: usize| {
-        (v.chars().count() > max).then(|| AuthError::Invalid(format!("{field}: at most {max} characters")))
+        (v.chars().count() > max)
+            .then(|| AuthError::Invalid(format!("{field}: at most {max} characters")))
     };
-    for (f, v, max) in
-        [("chname", chname, MAX_FIELD), ("time_zone", time_zone, MAX_FIELD), ("wx_userid", wx_userid, MAX_FIELD), ("email", email, 254)]
-    {
+    for (f, v, max) in [
+        ("chname", chname, MAX_FIELD),
+        ("time_zone", time_zone, MAX_FIELD),
+        ("wx_userid", wx_userid, MAX_FIELD),
+        ("email", email, 254),
+    ] {
         if let Some(e) = too_long(f, v, max) {
             return Err(e);
         }
@@ -79,14 +83,25 @@ pub(crate) fn validate_profile(
     if !qq.is_empty() && (qq.len() > 20 || !qq.bytes().all(|c| c.is_ascii_digit())) {
         return Err(AuthError::Invalid("qq: digits only, at most 20".into()));
     }
-    if !phone.is_empty() && (phone.len() > 32 || !phone.bytes().all(|c| c.is_ascii_digit() || b"+- ()".contains(&c))) {
-        return Err(AuthError::Invalid("phone: digits, spaces and + - ( ) only, at most 32".into()));
+    if !phone.is_empty()
+        && (phone.len() > 32
+            || !phone
+                .bytes()
+                .all(|c| c.is_ascii_digit() || b"+- ()".contains(&c)))
+    {
+        return Err(AuthError::Invalid(
+            "phone: digits, spaces and + - ( ) only, at most 32".into(),
+        ));
     }
     if !email.is_empty() {
-        let ok = email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
+        let ok = email
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
             && !email.contains(char::is_whitespace);
         if !ok {
-            return Err(AuthError::Invalid(format!("email: {email:?} is not an e-mail address")));
+            return Err(AuthError::Invalid(format!(
+                "email: {email:?} is not an e-mail address"
+            )));
         }
     }
     if !language.is_empty() && bk_core::lang::Lang::parse(language).is_none() {
@@ -97,15 +112,35 @@ pub(crate) fn validate_profile(
 
 pub(crate) fn validate_patch(p: &UserPatch) -> Result<()> {
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
-    validate_profile(&s(&p.chname), &s(&p.qq), &s(&p.phone), &s(&p.email), &s(&p.language), &s(&p.time_zone), &s(&p.wx_userid))
+    validate_profile(
+        &s(&p.chname),
+        &s(&p.qq),
+        &s(&p.phone),
+        &s(&p.email),
+        &s(&p.language),
+        &s(&p.time_zone),
+        &s(&p.wx_userid),
+    )
 }
 
 impl LoginService {
     /// Create a user; returns it and the generated password, if one was generated.
-    pub async fn create_user(&self, caller: &Caller, req: CreateUser) -> Result<(User, PasswordReset)> {
+    pub async fn create_user(
+        &self,
+        caller: &Caller,
+        req: CreateUser,
+    ) -> Result<(User, PasswordReset)> {
         caller.require_superuser()?;
         let username = Username::parse(&req.username)?;
-        validate_profile(&req.chname, &req.qq, &req.phone, &req.email, &req.language, &req.time_zone, &req.wx_userid)?;
+        validate_profile(
+            &req.chname,
+            &req.qq,
+            &req.phone,
+            &req.email,
+            &req.language,
+            &req.time_zone,
+            &req.wx_userid,
+        )?;
         let (password, generated) = self.choose_password(username.as_str(), req.password)?;
         let user = NewUser {
             username: username.into_string(),
@@ -122,10 +157,19 @@ impl LoginService {
             password_hash: Some(self.hasher.hash(&password).await?),
         };
         let user = self.users.create(user, self.clock.now_ms()).await?;
-        Ok((user, PasswordReset { password: generated }))
+        Ok((
+            user,
+            PasswordReset {
+                password: generated,
+            },
+        ))
     }
 
-    fn choose_password(&self, username: &str, given: Option<String>) -> Result<(String, Option<String>)> {
+    fn choose_password(
+        &self,
+        username: &str,
+        given: Option<String>,
+    ) -> Result<(String, Option<String>)> {
         match given.filter(|p| !p.is_empty()) {
             Some(p) => {
                 policy::check(&self.cfg.password, username, &p)?;
@@ -133,7 +177,11 @@ impl LoginService {
             }
             None => {
                 // 18 random bytes in URL-safe base64: letters of both cases, digits and - or _.
-                let p = format!("{}-9a", bk_core::crypto::random_token(18).map_err(|e| AuthError::Internal(e.to_string()))?);
+                let p = format!(
+                    "{}-9a",
+                    bk_core::crypto::random_token(18)
+                        .map_err(|e| AuthError::Internal(e.to_string()))?
+                );
                 Ok((p.clone(), Some(p)))
             }
         }
@@ -142,23 +190,36 @@ impl LoginService {
     /// One user.
     pub async fn get_user_admin(&self, caller: &Caller, username: &str) -> Result<User> {
         caller.require(&[Role::Superuser, Role::Auditor])?;
-        self.users.get(username).await?.ok_or_else(|| AuthError::UserNotFound(username.to_owned()))
+        self.users
+            .get(username)
+            .await?
+            .ok_or_else(|| AuthError::UserNotFound(username.to_owned()))
     }
 
     /// Search users.
     pub async fn query_users(&self, caller: &Caller, q: &UserQuery) -> Result<Page<User>> {
         caller.require(&[Role::Superuser, Role::Auditor])?;
         if q.page == 0 || q.page_size == 0 || q.page_size > 1000 {
-            return Err(AuthError::Invalid("page must be >= 1 and page_size 1..=1000".into()));
+            return Err(AuthError::Invalid(
+                "page must be >= 1 and page_size 1..=1000".into(),
+            ));
         }
         self.users.query(q).await
     }
 
     /// Update profile fields or enable/disable. Disabling revokes the user's tokens.
-    pub async fn update_user(&self, caller: &Caller, username: &str, patch: &UserPatch) -> Result<User> {
+    pub async fn update_user(
+        &self,
+        caller: &Caller,
+        username: &str,
+        patch: &UserPatch,
+    ) -> Result<User> {
         caller.require_superuser()?;
         validate_patch(patch)?;
-        let user = self.users.update(username, patch, self.clock.now_ms()).await?;
+        let user = self
+            .users
+            .update(username, patch, self.clock.now_ms())
+            .await?;
         if patch.disabled == Some(true) {
             self.sessions.revoke_user(username).await?;
         }
@@ -168,21 +229,34 @@ impl LoginService {
     /// Replace the roles of a user.
     pub async fn set_roles(&self, caller: &Caller, username: &str, roles: &[Role]) -> Result<User> {
         caller.require_superuser()?;
-        self.users.set_roles(username, roles, self.clock.now_ms()).await
+        self.users
+            .set_roles(username, roles, self.clock.now_ms())
+            .await
     }
 
     /// Set a new password (generated when `password` is `None`) and revoke the user's tokens.
-    pub async fn reset_password(&self, caller: &Caller, username: &str, password: Option<String>) -> Result<PasswordReset> {
+    pub async fn reset_password(
+        &self,
+        caller: &Caller,
+        username: &str,
+        password: Option<String>,
+    ) -> Result<PasswordReset> {
         caller.require_superuser()?;
         if self.users.get(username).await?.is_none() {
             return Err(AuthError::UserNotFound(username.to_owned()));
         }
         let (password, generated) = self.choose_password(username, password)?;
         let hash = self.hasher.hash(&password).await?;
-        self.users.set_password_hash(username, &hash, self.clock.now_ms()).await?;
+        self.users
+            .set_password_hash(username, &hash, self.clock.now_ms())
+            .await?;
         self.sessions.revoke_user(username).await?;
-        self.throttle.clear(&crate::throttle::Keys::new(username, "").user).await?;
-        Ok(PasswordReset { password: generated })
+        self.throttle
+            .clear(&crate::throttle::Keys::new(username, "").user)
+            .await?;
+        Ok(PasswordReset {
+            password: generated,
+        })
     }
 
     /// Delete a user and revoke their tokens.
@@ -203,7 +277,9 @@ impl LoginService {
     pub async fn unblock(&self, caller: &Caller, key: &str) -> Result<()> {
         caller.require_superuser()?;
         if !(key.starts_with("user:") || key.starts_with("ip:")) {
-            return Err(AuthError::Invalid("key must start with user: or ip:".into()));
+            return Err(AuthError::Invalid(
+                "key must start with user: or ip:".into(),
+            ));
         }
         self.throttle.clear(key).await
     }
@@ -212,7 +288,9 @@ impl LoginService {
     pub async fn audit_log(&self, caller: &Caller, q: &AuditQuery) -> Result<Page<AuditEntry>> {
         caller.require(&[Role::Superuser, Role::Auditor])?;
         if q.page == 0 || q.page_size == 0 || q.page_size > 1000 {
-            return Err(AuthError::Invalid("page must be >= 1 and page_size 1..=1000".into()));
+            return Err(AuthError::Invalid(
+                "page must be >= 1 and page_size 1..=1000".into(),
+            ));
         }
         self.audit.query(q).await
     }

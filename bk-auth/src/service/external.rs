@@ -22,7 +22,12 @@ impl LoginService {
     }
 
     /// First leg: remember the pending login and return where to send the browser.
-    pub async fn start_external(&self, provider: &str, c_url: &str, redirect_uri: &str) -> Result<String> {
+    pub async fn start_external(
+        &self,
+        provider: &str,
+        c_url: &str,
+        redirect_uri: &str,
+    ) -> Result<String> {
         let p = self.redirect_provider(provider)?;
         let start = p.start(redirect_uri).await?;
         self.pending
@@ -54,17 +59,21 @@ impl LoginService {
             .take(&crypto::sha256_hex(state.as_bytes()), self.clock.now_ms())
             .await?
             .filter(|pl| pl.provider == provider)
-            .ok_or_else(|| AuthError::Invalid("login state unknown or expired; start the login again".into()))?;
+            .ok_or_else(|| {
+                AuthError::Invalid("login state unknown or expired; start the login again".into())
+            })?;
         let identity = match p.finish(code, &pending, redirect_uri).await {
             Ok(id) => id,
             Err(e) => {
-                self.audit("", client, LoginResult::ProviderError, provider).await;
+                self.audit("", client, LoginResult::ProviderError, provider)
+                    .await;
                 return Err(e);
             }
         };
         let user = self.provision(identity).await?;
         if user.disabled {
-            self.audit(&user.username, client, LoginResult::Disabled, provider).await;
+            self.audit(&user.username, client, LoginResult::Disabled, provider)
+                .await;
             return Err(AuthError::Disabled);
         }
         let issued = self.finish_login(&user, client, provider).await?;
@@ -74,8 +83,12 @@ impl LoginService {
     /// The local user for an external identity, created on first login. A local account
     /// of the same name from another source is never taken over.
     pub(super) async fn provision(&self, id: ExternalIdentity) -> Result<User> {
-        let username = Username::parse(&id.username)
-            .map_err(|_| AuthError::Provider(format!("the provider's username {:?} is not a valid username here", id.username)))?;
+        let username = Username::parse(&id.username).map_err(|_| {
+            AuthError::Provider(format!(
+                "the provider's username {:?} is not a valid username here",
+                id.username
+            ))
+        })?;
         if let Some(u) = self.users.get(username.as_str()).await? {
             if u.source != id.provider {
                 return Err(AuthError::Forbidden(format!(
@@ -97,7 +110,11 @@ impl LoginService {
         let name = new.username.clone();
         match self.users.create(new, self.clock.now_ms()).await {
             Ok(u) => Ok(u),
-            Err(AuthError::UserExists(_)) => self.users.get(&name).await?.ok_or(AuthError::UserNotFound(name)),
+            Err(AuthError::UserExists(_)) => self
+                .users
+                .get(&name)
+                .await?
+                .ok_or(AuthError::UserNotFound(name)),
             Err(e) => Err(e),
         }
     }

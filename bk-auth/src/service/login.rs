@@ -24,23 +24,31 @@ pub struct ClientInfo {
 impl LoginService {
     /// Log in with a username and password through the password providers (local store
     /// first). Failures are throttled per account and per address and audited.
-    pub async fn login_password(&self, username: &str, password: &str, client: &ClientInfo) -> Result<Issued> {
+    pub async fn login_password(
+        &self,
+        username: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<Issued> {
         let keys = Keys::new(username, &client.address);
         if let Err(e) = self.throttle.check(&keys).await {
-            self.audit(username, client, LoginResult::Throttled, LOCAL).await;
+            self.audit(username, client, LoginResult::Throttled, LOCAL)
+                .await;
             return Err(e);
         }
-        let outcome = if Username::parse(username).is_err() || password.is_empty() || password.len() > 1024 {
-            // Still spend the time of a real check so invalid names are not distinguishable.
-            let _ = self.hasher.verify(password, None).await;
-            Err(AuthError::BadCredentials)
-        } else {
-            self.authenticate(username, password).await
-        };
+        let outcome =
+            if Username::parse(username).is_err() || password.is_empty() || password.len() > 1024 {
+                // Still spend the time of a real check so invalid names are not distinguishable.
+                let _ = self.hasher.verify(password, None).await;
+                Err(AuthError::BadCredentials)
+            } else {
+                self.authenticate(username, password).await
+            };
         match outcome {
             Ok((user, provider)) => {
                 if user.disabled {
-                    self.audit(username, client, LoginResult::Disabled, &provider).await;
+                    self.audit(username, client, LoginResult::Disabled, &provider)
+                        .await;
                     return Err(AuthError::Disabled);
                 }
                 self.throttle.succeed(&keys).await?;
@@ -48,7 +56,8 @@ impl LoginService {
             }
             Err(AuthError::BadCredentials) => {
                 self.throttle.fail(&keys).await?;
-                self.audit(username, client, LoginResult::BadCredentials, LOCAL).await;
+                self.audit(username, client, LoginResult::BadCredentials, LOCAL)
+                    .await;
                 Err(AuthError::BadCredentials)
             }
             Err(e) => Err(e),
@@ -57,15 +66,22 @@ impl LoginService {
 
     async fn authenticate(&self, username: &str, password: &str) -> Result<(User, String)> {
         if !self.cfg.disable_password_login {
-            match crate::idp::IdentityProvider::authenticate(&self.local, username, password).await {
+            match crate::idp::IdentityProvider::authenticate(&self.local, username, password).await
+            {
                 Ok(Authenticated::Local(u)) => return Ok((*u, LOCAL.to_owned())),
                 Ok(Authenticated::External(_)) | Err(AuthError::BadCredentials) => {}
                 Err(e) => return Err(e),
             }
         }
-        for p in self.providers.iter().filter(|p| p.flow() == ProviderFlow::Password) {
+        for p in self
+            .providers
+            .iter()
+            .filter(|p| p.flow() == ProviderFlow::Password)
+        {
             match p.authenticate(username, password).await {
-                Ok(Authenticated::External(id)) => return Ok((self.provision(id).await?, p.id().to_owned())),
+                Ok(Authenticated::External(id)) => {
+                    return Ok((self.provision(id).await?, p.id().to_owned()));
+                }
                 Ok(Authenticated::Local(u)) => return Ok((*u, p.id().to_owned())),
                 Err(AuthError::BadCredentials) => continue,
                 Err(e) => return Err(e),
@@ -74,10 +90,21 @@ impl LoginService {
         Err(AuthError::BadCredentials)
     }
 
-    pub(super) async fn finish_login(&self, user: &User, client: &ClientInfo, provider: &str) -> Result<Issued> {
-        let issued = self.sessions.issue(&user.username, &client.address, &client.user_agent).await?;
-        self.users.record_login(&user.username, self.clock.now_ms()).await?;
-        self.audit(&user.username, client, LoginResult::Success, provider).await;
+    pub(super) async fn finish_login(
+        &self,
+        user: &User,
+        client: &ClientInfo,
+        provider: &str,
+    ) -> Result<Issued> {
+        let issued = self
+            .sessions
+            .issue(&user.username, &client.address, &client.user_agent)
+            .await?;
+        self.users
+            .record_login(&user.username, self.clock.now_ms())
+            .await?;
+        self.audit(&user.username, client, LoginResult::Success, provider)
+            .await;
         Ok(issued)
     }
 
@@ -88,7 +115,9 @@ impl LoginService {
 
     /// The user of a live token.
     pub async fn user_of_token(&self, token: &str) -> Result<Option<User>> {
-        let Some(s) = self.sessions.verify(token).await? else { return Ok(None) };
+        let Some(s) = self.sessions.verify(token).await? else {
+            return Ok(None);
+        };
         Ok(self.users.get(&s.username).await?.filter(|u| !u.disabled))
     }
 
@@ -115,7 +144,9 @@ impl LoginService {
                 policy::check(&self.cfg.password, BUILTIN_ADMIN, p)?;
                 p.to_owned()
             }
-            None => bk_core::crypto::random_token(15).map_err(|e| AuthError::Internal(e.to_string()))?,
+            None => {
+                bk_core::crypto::random_token(15).map_err(|e| AuthError::Internal(e.to_string()))?
+            }
         };
         let user = NewUser {
             username: BUILTIN_ADMIN.into(),
@@ -134,7 +165,13 @@ impl LoginService {
     }
 
     /// Append to the audit log; a failure here must not fail the login, but is logged.
-    pub(super) async fn audit(&self, username: &str, client: &ClientInfo, result: LoginResult, provider: &str) {
+    pub(super) async fn audit(
+        &self,
+        username: &str,
+        client: &ClientInfo,
+        result: LoginResult,
+        provider: &str,
+    ) {
         let entry = AuditEntry {
             id: 0,
             at: self.clock.now_ms(),

@@ -51,7 +51,13 @@ impl Stores {
     where
         S: UserStore + SessionStore + ThrottleStore + AuditStore + PendingLoginStore + 'static,
     {
-        Self { users: s.clone(), sessions: s.clone(), throttle: s.clone(), audit: s.clone(), pending: s }
+        Self {
+            users: s.clone(),
+            sessions: s.clone(),
+            throttle: s.clone(),
+            audit: s.clone(),
+            pending: s,
+        }
     }
 }
 
@@ -81,7 +87,9 @@ impl LoginService {
         esb_token: Option<&str>,
     ) -> Result<Self> {
         if cfg.token_ttl_secs <= 0 {
-            return Err(AuthError::Invalid("login.token_ttl_secs must be positive".into()));
+            return Err(AuthError::Invalid(
+                "login.token_ttl_secs must be positive".into(),
+            ));
         }
         let hasher = Arc::new(Hasher::new(&cfg.argon2)?);
         let sessions = Sessions::new(
@@ -103,7 +111,9 @@ impl LoginService {
             hasher,
             providers,
             clock,
-            esb_token_hash: esb_token.filter(|t| !t.is_empty()).map(|t| crypto::sha256_hex(t.as_bytes())),
+            esb_token_hash: esb_token
+                .filter(|t| !t.is_empty())
+                .map(|t| crypto::sha256_hex(t.as_bytes())),
             cfg,
         })
     }
@@ -126,16 +136,20 @@ impl LoginService {
     /// Whether `X-APP-CODE: esb` + `X-APP-TOKEN` grant service trust.
     pub fn is_trusted(&self, app_code: Option<&str>, app_token: Option<&str>) -> bool {
         match (app_code, app_token, &self.esb_token_hash) {
-            (Some("esb"), Some(token), Some(expected)) => {
-                crypto::constant_time_eq(crypto::sha256_hex(token.as_bytes()).as_bytes(), expected.as_bytes())
-            }
+            (Some("esb"), Some(token), Some(expected)) => crypto::constant_time_eq(
+                crypto::sha256_hex(token.as_bytes()).as_bytes(),
+                expected.as_bytes(),
+            ),
             _ => false,
         }
     }
 
     /// Background upkeep: purge expired sessions, stale throttle counters and pending
     /// logins every `every`. Returns the task handle.
-    pub fn spawn_maintenance(self: &Arc<Self>, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_maintenance(
+        self: &Arc<Self>,
+        every: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
         let me = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);

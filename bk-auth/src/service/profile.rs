@@ -46,15 +46,26 @@ impl LoginService {
             disabled: None,
         };
         super::admin::validate_patch(&patch)?;
-        self.users.update(&caller.user.username, &patch, self.clock.now_ms()).await
+        self.users
+            .update(&caller.user.username, &patch, self.clock.now_ms())
+            .await
     }
 
     /// Change one's own password: the old one must be right (attempts are throttled like
     /// logins). Every token of the user is revoked and a new one is issued to the caller.
-    pub async fn change_password(&self, caller: &Caller, old: &str, new: &str, client: &ClientInfo) -> Result<Issued> {
+    pub async fn change_password(
+        &self,
+        caller: &Caller,
+        old: &str,
+        new: &str,
+        client: &ClientInfo,
+    ) -> Result<Issued> {
         let username = caller.user.username.clone();
         if caller.user.password_hash.is_none() {
-            return Err(AuthError::Forbidden(format!("{username} logs in through {}; change the password there", caller.user.source)));
+            return Err(AuthError::Forbidden(format!(
+                "{username} logs in through {}; change the password there",
+                caller.user.source
+            )));
         }
         let keys = Keys::new(&username, &client.address);
         self.throttle.check(&keys).await?;
@@ -68,8 +79,12 @@ impl LoginService {
         }
         policy::check(&self.cfg.password, &username, new)?;
         let hash = self.hasher.hash(new).await?;
-        self.users.set_password_hash(&username, &hash, self.clock.now_ms()).await?;
+        self.users
+            .set_password_hash(&username, &hash, self.clock.now_ms())
+            .await?;
         self.sessions.revoke_user(&username).await?;
-        self.sessions.issue(&username, &client.address, &client.user_agent).await
+        self.sessions
+            .issue(&username, &client.address, &client.user_agent)
+            .await
     }
 }

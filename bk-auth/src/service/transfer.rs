@@ -89,12 +89,17 @@ mod roles_field {
         }
         match Raw::deserialize(d)? {
             Raw::List(v) => Ok(v),
-            Raw::One(c) => Role::from_code(c).map(|r| vec![r]).map_err(serde::de::Error::custom),
+            Raw::One(c) => Role::from_code(c)
+                .map(|r| vec![r])
+                .map_err(serde::de::Error::custom),
             Raw::Text(t) => t
                 .split([';', ','])
                 .map(str::trim)
                 .filter(|p| !p.is_empty())
-                .map(|p| serde_json::from_value::<Role>(serde_json::Value::String(p.to_owned())).map_err(serde::de::Error::custom))
+                .map(|p| {
+                    serde_json::from_value::<Role>(serde_json::Value::String(p.to_owned()))
+                        .map_err(serde::de::Error::custom)
+                })
                 .collect(),
         }
     }
@@ -102,7 +107,12 @@ mod roles_field {
 
 impl LoginService {
     /// Export every user. Hashes are included only when asked for.
-    pub async fn export_users(&self, caller: &Caller, format: Format, include_hashes: bool) -> Result<String> {
+    pub async fn export_users(
+        &self,
+        caller: &Caller,
+        format: Format,
+        include_hashes: bool,
+    ) -> Result<String> {
         caller.require_superuser()?;
         let users = self.users.list_all(None).await?;
         let records: Vec<UserRecord> = users
@@ -119,29 +129,45 @@ impl LoginService {
                 roles: u.roles,
                 disabled: u.disabled,
                 source: u.source,
-                password_hash: if include_hashes { u.password_hash } else { None },
+                password_hash: if include_hashes {
+                    u.password_hash
+                } else {
+                    None
+                },
                 password: None,
             })
             .collect();
         match format {
-            Format::Json => serde_json::to_string_pretty(&records).map_err(|e| AuthError::Internal(e.to_string())),
+            Format::Json => serde_json::to_string_pretty(&records)
+                .map_err(|e| AuthError::Internal(e.to_string())),
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(Vec::new());
                 for r in &records {
-                    w.serialize(CsvRow::from(r)).map_err(|e| AuthError::Internal(e.to_string()))?;
+                    w.serialize(CsvRow::from(r))
+                        .map_err(|e| AuthError::Internal(e.to_string()))?;
                 }
-                let bytes = w.into_inner().map_err(|e| AuthError::Internal(e.to_string()))?;
+                let bytes = w
+                    .into_inner()
+                    .map_err(|e| AuthError::Internal(e.to_string()))?;
                 String::from_utf8(bytes).map_err(|e| AuthError::Internal(e.to_string()))
             }
         }
     }
 
     /// Import users from `body`. All or nothing.
-    pub async fn import_users(&self, caller: &Caller, format: Format, body: &str, overwrite: bool) -> Result<ImportReport> {
+    pub async fn import_users(
+        &self,
+        caller: &Caller,
+        format: Format,
+        body: &str,
+        overwrite: bool,
+    ) -> Result<ImportReport> {
         caller.require_superuser()?;
         let records = parse(format, body)?;
         if records.len() > MAX_IMPORT {
-            return Err(AuthError::Invalid(format!("at most {MAX_IMPORT} users per import; split the file")));
+            return Err(AuthError::Invalid(format!(
+                "at most {MAX_IMPORT} users per import; split the file"
+            )));
         }
         let mut errors = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -149,7 +175,11 @@ impl LoginService {
             if let Err(e) = self.check_record(r) {
                 errors.push(format!("row {}: {e}", i + 1));
             } else if !seen.insert(r.username.clone()) {
-                errors.push(format!("row {}: username {} appears twice", i + 1, r.username));
+                errors.push(format!(
+                    "row {}: username {} appears twice",
+                    i + 1,
+                    r.username
+                ));
             }
         }
         if !errors.is_empty() {
@@ -158,7 +188,9 @@ impl LoginService {
             if more > 0 {
                 msg.push_str(&format!("; and {more} more"));
             }
-            return Err(AuthError::Invalid(format!("import rejected, nothing was written: {msg}")));
+            return Err(AuthError::Invalid(format!(
+                "import rejected, nothing was written: {msg}"
+            )));
         }
         let mut users = Vec::with_capacity(records.len());
         for r in records {
@@ -178,23 +210,39 @@ impl LoginService {
                 wx_userid: r.wx_userid,
                 roles: r.roles,
                 disabled: r.disabled,
-                source: if r.source.is_empty() { LOCAL.into() } else { r.source },
+                source: if r.source.is_empty() {
+                    LOCAL.into()
+                } else {
+                    r.source
+                },
                 password_hash,
             });
         }
-        self.users.import(users, overwrite, self.clock.now_ms()).await
+        self.users
+            .import(users, overwrite, self.clock.now_ms())
+            .await
     }
 
     fn check_record(&self, r: &UserRecord) -> Result<()> {
         Username::parse(&r.username)?;
-        super::admin::validate_profile(&r.chname, &r.qq, &r.phone, &r.email, &r.language, &r.time_zone, &r.wx_userid)?;
+        super::admin::validate_profile(
+            &r.chname,
+            &r.qq,
+            &r.phone,
+            &r.email,
+            &r.language,
+            &r.time_zone,
+            &r.wx_userid,
+        )?;
         if let Some(p) = r.password.as_deref().filter(|p| !p.is_empty()) {
             policy::check(&self.cfg.password, &r.username, p)?;
         }
         if let Some(h) = r.password_hash.as_deref().filter(|h| !h.is_empty())
             && !Hasher::is_supported_hash(h)
         {
-            return Err(AuthError::Invalid("password_hash: not an argon2 or pbkdf2_sha256 hash".into()));
+            return Err(AuthError::Invalid(
+                "password_hash: not an argon2 or pbkdf2_sha256 hash".into(),
+            ));
         }
         Ok(())
     }
@@ -231,8 +279,17 @@ impl From<&UserRecord> for CsvRow {
             language: r.language.clone(),
             time_zone: r.time_zone.clone(),
             wx_userid: r.wx_userid.clone(),
-            roles: r.roles.iter().map(|x| x.code().to_string()).collect::<Vec<_>>().join(";"),
-            disabled: if r.disabled { "true".into() } else { "false".into() },
+            roles: r
+                .roles
+                .iter()
+                .map(|x| x.code().to_string())
+                .collect::<Vec<_>>()
+                .join(";"),
+            disabled: if r.disabled {
+                "true".into()
+            } else {
+                "false".into()
+            },
             source: r.source.clone(),
             password_hash: r.password_hash.clone().unwrap_or_default(),
             password: String::new(),
@@ -251,19 +308,29 @@ fn parse(format: Format, body: &str) -> Result<Vec<UserRecord>> {
             }
             match serde_json::from_str::<Doc>(body) {
                 Ok(Doc::List(v)) | Ok(Doc::Wrapped { users: v }) => Ok(v),
-                Err(e) => Err(AuthError::Invalid(format!("JSON import: expected an array of users: {e}"))),
+                Err(e) => Err(AuthError::Invalid(format!(
+                    "JSON import: expected an array of users: {e}"
+                ))),
             }
         }
         Format::Csv => {
-            let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(body.as_bytes());
+            let mut rdr = csv::ReaderBuilder::new()
+                .trim(csv::Trim::All)
+                .from_reader(body.as_bytes());
             let mut out = Vec::new();
             for (i, row) in rdr.deserialize::<CsvRow>().enumerate() {
                 let row = row.map_err(|e| AuthError::Invalid(format!("CSV row {}: {e}", i + 1)))?;
-                let roles: Vec<Role> = roles_from_text(&row.roles).map_err(|e| AuthError::Invalid(format!("CSV row {}: roles: {e}", i + 1)))?;
+                let roles: Vec<Role> = roles_from_text(&row.roles)
+                    .map_err(|e| AuthError::Invalid(format!("CSV row {}: roles: {e}", i + 1)))?;
                 let disabled = match row.disabled.to_ascii_lowercase().as_str() {
                     "" | "false" | "0" | "no" => false,
                     "true" | "1" | "yes" => true,
-                    other => return Err(AuthError::Invalid(format!("CSV row {}: disabled: {other:?} is not true/false", i + 1))),
+                    other => {
+                        return Err(AuthError::Invalid(format!(
+                            "CSV row {}: disabled: {other:?} is not true/false",
+                            i + 1
+                        )));
+                    }
                 };
                 out.push(UserRecord {
                     username: row.username,
@@ -290,7 +357,10 @@ fn roles_from_text(t: &str) -> std::result::Result<Vec<Role>, String> {
     t.split([';', ','])
         .map(str::trim)
         .filter(|p| !p.is_empty())
-        .map(|p| serde_json::from_value::<Role>(serde_json::Value::String(p.to_owned())).map_err(|e| e.to_string()))
+        .map(|p| {
+            serde_json::from_value::<Role>(serde_json::Value::String(p.to_owned()))
+                .map_err(|e| e.to_string())
+        })
         .collect()
 }
 
@@ -312,7 +382,9 @@ mod tests {
         assert_eq!(v[0].roles, vec![Role::Developer, Role::Auditor]);
         assert_eq!(v[1].roles, vec![Role::Operator]);
         assert!(parse(Format::Json, "{").is_err());
-        let err = parse(Format::Csv, "username,roles\nx,9\n").unwrap_err().to_string();
+        let err = parse(Format::Csv, "username,roles\nx,9\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("row 1"), "{err}");
     }
 }

@@ -35,7 +35,12 @@ impl ThrottleStore for MemoryThrottle {
         Ok(())
     }
     async fn blocked(&self, now: Millis) -> Result<Vec<(String, ThrottleState)>> {
-        Ok(self.map().iter().filter(|(_, s)| s.blocked_until > now).map(|(k, s)| (k.clone(), *s)).collect())
+        Ok(self
+            .map()
+            .iter()
+            .filter(|(_, s)| s.blocked_until > now)
+            .map(|(k, s)| (k.clone(), *s))
+            .collect())
     }
     async fn purge(&self, before: Millis) -> Result<u64> {
         let mut m = self.map();

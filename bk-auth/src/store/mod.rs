@@ -16,13 +16,17 @@ use bk_core::clock::Millis;
 use bk_core::types::Role;
 
 use crate::error::Result;
-use crate::model::{AuditEntry, AuditQuery, NewUser, Page, Session, ThrottleState, User, UserPatch, UserQuery};
+use crate::model::{
+    AuditEntry, AuditQuery, NewUser, Page, Session, ThrottleState, User, UserPatch, UserQuery,
+};
 
 /// The username of the built-in administrator.
 pub const BUILTIN_ADMIN: &str = "admin";
 
 /// What an import did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct ImportReport {
     /// Users created.
     pub created: u64,
@@ -57,7 +61,12 @@ pub trait UserStore: Send + Sync {
     async fn delete(&self, username: &str) -> Result<()>;
     /// Create many users in one transaction; existing ones are overwritten or skipped.
     /// Any invalid user fails the whole import and nothing is written.
-    async fn import(&self, users: Vec<NewUser>, overwrite: bool, now: Millis) -> Result<ImportReport>;
+    async fn import(
+        &self,
+        users: Vec<NewUser>,
+        overwrite: bool,
+        now: Millis,
+    ) -> Result<ImportReport>;
 }
 
 /// `bk_token` sessions, keyed by the token's SHA-256.

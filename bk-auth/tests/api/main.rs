@@ -1,6 +1,12 @@
 //! The one integration test binary of bk-auth.
 
+mod admin;
+mod bad_input;
+mod http_support;
+mod legacy_api;
+mod login_flow;
 mod oidc;
 mod sdk;
 mod storage;
 mod support;
+mod throttle;

@@ -109,10 +109,19 @@ mod tests {
     #[test]
     fn urls() {
         assert_eq!(Dialect::from_url("sqlite://x.db").unwrap(), Dialect::Sqlite);
-        assert_eq!(Dialect::from_url("postgresql://h/db").unwrap(), Dialect::Postgres);
+        assert_eq!(
+            Dialect::from_url("postgresql://h/db").unwrap(),
+            Dialect::Postgres
+        );
         assert_eq!(Dialect::from_url("mariadb://h/db").unwrap(), Dialect::MySql);
         assert!(Dialect::from_url("oracle://h").is_err());
-        assert_eq!(Dialect::Sqlite.normalize_url("sqlite://x.db"), "sqlite://x.db?mode=rwc");
-        assert_eq!(Dialect::MySql.normalize_url("mariadb://h/db"), "mysql://h/db");
+        assert_eq!(
+            Dialect::Sqlite.normalize_url("sqlite://x.db"),
+            "sqlite://x.db?mode=rwc"
+        );
+        assert_eq!(
+            Dialect::MySql.normalize_url("mariadb://h/db"),
+            "mysql://h/db"
+        );
     }
 }

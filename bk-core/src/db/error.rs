@@ -39,7 +39,9 @@ impl From<sqlx::Error> for DbError {
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed
             | sqlx::Error::Protocol(_) => DbError::Unavailable(e),
-            sqlx::Error::Database(d) if is_connection_lost(d.code().as_deref()) => DbError::Unavailable(e),
+            sqlx::Error::Database(d) if is_connection_lost(d.code().as_deref()) => {
+                DbError::Unavailable(e)
+            }
             _ => DbError::Other(e),
         }
     }
@@ -50,7 +52,13 @@ impl From<sqlx::Error> for DbError {
 fn is_connection_lost(code: Option<&str>) -> bool {
     match code {
         Some(c) => {
-            c.starts_with("08") || c.starts_with("57P0") || c == "2006" || c == "2013" || c == "1927" || c == "5" || c == "6"
+            c.starts_with("08")
+                || c.starts_with("57P0")
+                || c == "2006"
+                || c == "2013"
+                || c == "1927"
+                || c == "5"
+                || c == "6"
         }
         None => false,
     }

@@ -45,15 +45,27 @@ const HISTORY: &str = "CREATE TABLE IF NOT EXISTS bk_schema_migrations (
 
 impl Migration {
     fn text(&self, d: Dialect) -> &'static str {
-        self.overrides.iter().find(|(od, _)| *od == d).map(|(_, s)| *s).unwrap_or(self.sql)
+        self.overrides
+            .iter()
+            .find(|(od, _)| *od == d)
+            .map(|(_, s)| *s)
+            .unwrap_or(self.sql)
     }
 
     fn statements(&self, d: Dialect) -> Vec<String> {
-        let text = self.text(d).replace("{{id}}", d.id_column()).replace("{{blob}}", d.blob_type());
+        let text = self
+            .text(d)
+            .replace("{{id}}", d.id_column())
+            .replace("{{blob}}", d.blob_type());
         text.split(";\n")
             .map(str::trim)
             .map(|s| s.trim_end_matches(';').trim())
-            .filter(|s| !s.is_empty() && !s.lines().all(|l| l.trim_start().starts_with("--") || l.trim().is_empty()))
+            .filter(|s| {
+                !s.is_empty()
+                    && !s
+                        .lines()
+                        .all(|l| l.trim_start().starts_with("--") || l.trim().is_empty())
+            })
             .map(|s| {
                 if d == Dialect::MySql && s.to_ascii_uppercase().starts_with("CREATE TABLE") {
                     format!("{s} ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
@@ -80,31 +92,46 @@ pub struct Applied {
 /// allows transactional DDL (SQLite, PostgreSQL).
 pub async fn run(db: &Db, set: &MigrationSet, clock: &dyn Clock) -> Result<Applied, DbError> {
     let d = db.dialect();
-    let mig_err = |version: i64, message: String| DbError::Migration { component: set.component.to_owned(), version, message };
+    let mig_err = |version: i64, message: String| DbError::Migration {
+        component: set.component.to_owned(),
+        version,
+        message,
+    };
     db.execute(sqlx::query(HISTORY)).await?;
     let mut applied = Applied::default();
     for m in set.migrations {
         let mut tx = db.begin().await?;
         if d == Dialect::Postgres {
             // Serialise concurrent migrators of the same database.
-            tx.execute(sqlx::query("SELECT pg_advisory_xact_lock(7242001)")).await?;
+            tx.execute(sqlx::query("SELECT pg_advisory_xact_lock(7242001)"))
+                .await?;
         }
         let existing = tx
             .fetch_optional(
-                db.query("SELECT checksum FROM bk_schema_migrations WHERE component = ? AND version = ?")
-                    .bind(set.component)
-                    .bind(m.version),
+                db.query(
+                    "SELECT checksum FROM bk_schema_migrations WHERE component = ? AND version = ?",
+                )
+                .bind(set.component)
+                .bind(m.version),
             )
             .await?;
         if let Some(row) = existing {
             let sum: String = sqlx::Row::try_get(&row, 0).map_err(DbError::Other)?;
             if sum != m.checksum(d) {
-                return Err(mig_err(m.version, format!("{} was changed after it was applied; add a new migration instead", m.name)));
+                return Err(mig_err(
+                    m.version,
+                    format!(
+                        "{} was changed after it was applied; add a new migration instead",
+                        m.name
+                    ),
+                ));
             }
             continue;
         }
         for stmt in m.statements(d) {
-            tx.execute(db.query_dynamic(stmt)).await.map_err(|e| mig_err(m.version, format!("{}: {e}", m.name)))?;
+            tx.execute(db.query_dynamic(stmt))
+                .await
+                .map_err(|e| mig_err(m.version, format!("{}: {e}", m.name)))?;
         }
         tx.execute(
             db.query("INSERT INTO bk_schema_migrations (component, version, name, checksum, applied_at) VALUES (?, ?, ?, ?, ?)")
@@ -119,14 +146,22 @@ pub async fn run(db: &Db, set: &MigrationSet, clock: &dyn Clock) -> Result<Appli
         applied.versions.push(m.version);
     }
     let newest: Option<i64> = db
-        .fetch_optional(db.query("SELECT MAX(version) FROM bk_schema_migrations WHERE component = ?").bind(set.component))
+        .fetch_optional(
+            db.query("SELECT MAX(version) FROM bk_schema_migrations WHERE component = ?")
+                .bind(set.component),
+        )
         .await?
         .and_then(|r| sqlx::Row::try_get::<Option<i64>, _>(&r, 0).ok().flatten());
     let known = set.migrations.last().map(|m| m.version).unwrap_or(0);
     if let Some(v) = newest
         && v > known
     {
-        return Err(mig_err(v, format!("the database schema is newer than this binary knows (v{known}); upgrade the binary")));
+        return Err(mig_err(
+            v,
+            format!(
+                "the database schema is newer than this binary knows (v{known}); upgrade the binary"
+            ),
+        ));
     }
     Ok(applied)
 }

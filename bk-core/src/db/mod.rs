@@ -37,7 +37,10 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        Self { max_connections: 8, acquire_timeout: Duration::from_secs(3) }
+        Self {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(3),
+        }
     }
 }
 
@@ -55,7 +58,9 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("dialect", &self.dialect).finish_non_exhaustive()
+        f.debug_struct("Db")
+            .field("dialect", &self.dialect)
+            .finish_non_exhaustive()
     }
 }
 
@@ -68,9 +73,14 @@ impl Db {
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let dialect = Dialect::from_url(url)?;
         let url = dialect.normalize_url(url);
-        let connect = AnyConnectOptions::from_str(&url).map_err(|e| DbError::Config(redact(&url, &e.to_string())))?;
+        let connect = AnyConnectOptions::from_str(&url)
+            .map_err(|e| DbError::Config(redact(&url, &e.to_string())))?;
         let mut pool = AnyPoolOptions::new()
-            .max_connections(if dialect == Dialect::Sqlite { opts.max_connections.max(2) } else { opts.max_connections })
+            .max_connections(if dialect == Dialect::Sqlite {
+                opts.max_connections.max(2)
+            } else {
+                opts.max_connections
+            })
             .min_connections(if dialect == Dialect::Sqlite { 1 } else { 0 })
             .acquire_timeout(opts.acquire_timeout)
             .test_before_acquire(dialect != Dialect::Sqlite);
@@ -129,7 +139,11 @@ impl Db {
     /// A query whose text was assembled at run time from constant fragments (e.g. a
     /// variable number of placeholders). Values must still be bound, never formatted in.
     pub fn query_dynamic(&self, sql: String) -> Query {
-        let sql = if self.dialect == Dialect::Postgres { dialect::numbered_placeholders(&sql) } else { sql };
+        let sql = if self.dialect == Dialect::Postgres {
+            dialect::numbered_placeholders(&sql)
+        } else {
+            sql
+        };
         sqlx::query(AssertSqlSafe(sql))
     }
 
@@ -145,7 +159,10 @@ impl Db {
 
     /// Execute outside a transaction; returns rows affected.
     pub async fn execute(&self, q: Query) -> Result<u64, DbError> {
-        q.execute(&self.pool).await.map(|r| r.rows_affected()).map_err(DbError::from)
+        q.execute(&self.pool)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(DbError::from)
     }
 
     /// Start a transaction. On SQLite this also takes the in-process write lock.
@@ -160,7 +177,11 @@ impl Db {
 
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), DbError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(DbError::from)
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(DbError::from)
     }
 
     /// Close the pool.
@@ -183,7 +204,10 @@ impl Tx {
 
     /// Execute; returns rows affected.
     pub async fn execute(&mut self, q: Query) -> Result<u64, DbError> {
-        q.execute(&mut *self.tx).await.map(|r| r.rows_affected()).map_err(DbError::from)
+        q.execute(&mut *self.tx)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(DbError::from)
     }
 
     /// Fetch at most one row.

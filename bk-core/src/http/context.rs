@@ -31,8 +31,16 @@ impl ApiContext {
             .and_then(|v| v.to_str().ok())
             .map(Lang::from_header)
             .unwrap_or_default();
-        let request_id = parts.extensions.get::<RequestId>().cloned().unwrap_or_else(RequestId::generate);
-        Self { style, lang, request_id }
+        let request_id = parts
+            .extensions
+            .get::<RequestId>()
+            .cloned()
+            .unwrap_or_else(RequestId::generate);
+        Self {
+            style,
+            lang,
+            request_id,
+        }
     }
 
     /// Answer success.

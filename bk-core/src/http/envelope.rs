@@ -35,8 +35,12 @@ pub fn ok<T: Serialize>(style: Style, request_id: &str, data: T) -> Response {
     let data = serde_json::to_value(data).unwrap_or(Value::Null);
     let body = match style {
         Style::LoginV1 => json!({"result": true, "code": "00", "message": "", "data": data}),
-        Style::LoginV2 => json!({"result": true, "bk_error_code": 0, "bk_error_msg": "", "data": data}),
-        Style::Platform => json!({"result": true, "code": 0, "message": "", "data": data, "request_id": request_id}),
+        Style::LoginV2 => {
+            json!({"result": true, "bk_error_code": 0, "bk_error_msg": "", "data": data})
+        }
+        Style::Platform => {
+            json!({"result": true, "code": 0, "message": "", "data": data, "request_id": request_id})
+        }
     };
     (StatusCode::OK, Json(body)).into_response()
 }
@@ -48,7 +52,13 @@ pub fn error(style: Style, lang: Lang, request_id: &str, err: &ApiError) -> Resp
 
 /// Failure with an explicit numeric code (login V2 `get_user` answers 1302103 for unknown
 /// users where the other V2 APIs answer 1302101).
-pub fn error_with_code(style: Style, lang: Lang, request_id: &str, err: &ApiError, num: i64) -> Response {
+pub fn error_with_code(
+    style: Style,
+    lang: Lang,
+    request_id: &str,
+    err: &ApiError,
+    num: i64,
+) -> Response {
     let info = err.code.info();
     if err.code.is_server_fault() {
         tracing::error!(request_id, code = info.name, error = ?err.source_error().map(|e| e.to_string()), "request failed");
@@ -56,9 +66,15 @@ pub fn error_with_code(style: Style, lang: Lang, request_id: &str, err: &ApiErro
     ::metrics::counter!("bk_errors_total", "code" => info.name).increment(1);
     let message = err.message(lang);
     let body = match style {
-        Style::LoginV1 => json!({"result": false, "code": info.v1, "message": message, "data": null}),
-        Style::LoginV2 => json!({"result": false, "bk_error_code": num, "bk_error_msg": message, "data": null}),
-        Style::Platform => json!({"result": false, "code": num, "message": message, "data": null, "request_id": request_id}),
+        Style::LoginV1 => {
+            json!({"result": false, "code": info.v1, "message": message, "data": null})
+        }
+        Style::LoginV2 => {
+            json!({"result": false, "bk_error_code": num, "bk_error_msg": message, "data": null})
+        }
+        Style::Platform => {
+            json!({"result": false, "code": num, "message": message, "data": null, "request_id": request_id})
+        }
     };
     let status = match style {
         Style::LoginV1 | Style::LoginV2 if info.status < 500 => StatusCode::OK,
@@ -66,7 +82,8 @@ pub fn error_with_code(style: Style, lang: Lang, request_id: &str, err: &ApiErro
     };
     let mut resp = (status, Json(body)).into_response();
     if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
-        resp.headers_mut().insert("retry-after", HeaderValue::from_static("5"));
+        resp.headers_mut()
+            .insert("retry-after", HeaderValue::from_static("5"));
     }
     resp
 }

@@ -60,18 +60,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Form<T> {
 }
 
 fn query_error(e: &QueryRejection) -> ApiError {
-    ApiError::invalid(format!("query string: {}", e.body_text().trim_start_matches("Failed to deserialize query string: ")))
+    ApiError::invalid(format!(
+        "query string: {}",
+        e.body_text()
+            .trim_start_matches("Failed to deserialize query string: ")
+    ))
 }
 
 /// Map a JSON body rejection to a client error that says what to fix.
 pub fn json_error(e: &JsonRejection) -> ApiError {
     match e {
-        JsonRejection::MissingJsonContentType(_) => {
-            ApiError::with_detail(ErrorCode::UnsupportedMediaType, "send the body as JSON with Content-Type: application/json")
-        }
+        JsonRejection::MissingJsonContentType(_) => ApiError::with_detail(
+            ErrorCode::UnsupportedMediaType,
+            "send the body as JSON with Content-Type: application/json",
+        ),
         JsonRejection::BytesRejection(b) if b.status().as_u16() == 413 => too_large(),
-        JsonRejection::JsonSyntaxError(_) => ApiError::invalid(format!("body is not valid JSON: {}", e.body_text())),
-        JsonRejection::JsonDataError(_) => ApiError::invalid(e.body_text().replace("Failed to deserialize the JSON body into the target type: ", "body: ")),
+        JsonRejection::JsonSyntaxError(_) => {
+            ApiError::invalid(format!("body is not valid JSON: {}", e.body_text()))
+        }
+        JsonRejection::JsonDataError(_) => ApiError::invalid(e.body_text().replace(
+            "Failed to deserialize the JSON body into the target type: ",
+            "body: ",
+        )),
         _ => ApiError::invalid(format!("body: {}", e.body_text())),
     }
 }
@@ -88,5 +98,8 @@ fn form_error(e: &FormRejection) -> ApiError {
 }
 
 fn too_large() -> ApiError {
-    ApiError::with_detail(ErrorCode::PayloadTooLarge, "the request body exceeds the limit of this route")
+    ApiError::with_detail(
+        ErrorCode::PayloadTooLarge,
+        "the request body exceeds the limit of this route",
+    )
 }

@@ -22,7 +22,11 @@ impl RequestId {
     /// Accept a caller's id if it is short and plain, else make a new one.
     pub fn from_header(value: Option<&str>) -> Self {
         match value {
-            Some(v) if (8..=64).contains(&v.len()) && v.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_') => {
+            Some(v)
+                if (8..=64).contains(&v.len())
+                    && v.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_') =>
+            {
                 Self(v.into())
             }
             _ => Self::generate(),
@@ -50,7 +54,13 @@ mod tests {
         let a = RequestId::generate();
         assert_eq!(a.as_str().len(), 32);
         assert!(a.as_str().bytes().all(|c| c.is_ascii_hexdigit()));
-        assert_eq!(RequestId::from_header(Some("abcdef123456")).as_str(), "abcdef123456");
-        assert_ne!(RequestId::from_header(Some("bad id\n with spaces")).as_str(), "bad id\n with spaces");
+        assert_eq!(
+            RequestId::from_header(Some("abcdef123456")).as_str(),
+            "abcdef123456"
+        );
+        assert_ne!(
+            RequestId::from_header(Some("bad id\n with spaces")).as_str(),
+            "bad id\n with spaces"
+        );
     }
 }

@@ -24,25 +24,47 @@ pub fn wrap(router: Router, service: &'static str) -> Router {
         .route_layer(middleware::from_fn(label_route))
         .fallback(not_found)
         .layer(CatchPanicLayer::custom(|_| panic_response()))
-        .layer(middleware::from_fn(move |req: Request, next: Next| observe(service, req, next)))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            observe(service, req, next)
+        }))
 }
 
 /// Routes every service exposes: `GET /healthz/` and `GET /metrics`.
 pub fn ops_routes() -> Router {
     Router::new()
-        .route("/healthz/", axum::routing::get(|| async { axum::Json(serde_json::json!({"result": true, "status": "ok"})) }))
-        .route("/healthz", axum::routing::get(|| async { axum::Json(serde_json::json!({"result": true, "status": "ok"})) }))
+        .route(
+            "/healthz/",
+            axum::routing::get(|| async {
+                axum::Json(serde_json::json!({"result": true, "status": "ok"}))
+            }),
+        )
+        .route(
+            "/healthz",
+            axum::routing::get(|| async {
+                axum::Json(serde_json::json!({"result": true, "status": "ok"}))
+            }),
+        )
         .route(
             "/metrics",
             axum::routing::get(|| async {
-                ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], super::metrics::render())
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4",
+                    )],
+                    super::metrics::render(),
+                )
             }),
         )
 }
 
 async fn observe(service: &'static str, mut req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let id = RequestId::from_header(req.headers().get(RequestId::HEADER).and_then(|v| v.to_str().ok()));
+    let id = RequestId::from_header(
+        req.headers()
+            .get(RequestId::HEADER)
+            .and_then(|v| v.to_str().ok()),
+    );
     req.extensions_mut().insert(id.clone());
     let method = req.method().clone();
     // Only the path: query strings carry bk_token and secrets and are never logged.
@@ -60,7 +82,8 @@ async fn observe(service: &'static str, mut req: Request, next: Next) -> Respons
     let route = route.unwrap_or_else(|| "<unmatched>".to_owned());
     metrics::counter!("bk_http_requests_total", "service" => service, "route" => route.clone(), "status" => status.to_string())
         .increment(1);
-    metrics::histogram!("bk_http_request_duration_seconds", "service" => service, "route" => route).record(elapsed.as_secs_f64());
+    metrics::histogram!("bk_http_request_duration_seconds", "service" => service, "route" => route)
+        .record(elapsed.as_secs_f64());
     tracing::info!(
         target: "bk::access",
         service,
@@ -78,7 +101,10 @@ async fn observe(service: &'static str, mut req: Request, next: Next) -> Respons
 struct RouteLabel(String);
 
 async fn label_route(req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
     let mut resp = next.run(req).await;
     if let Some(r) = route {
         resp.extensions_mut().insert(RouteLabel(r));
@@ -89,7 +115,10 @@ async fn label_route(req: Request, next: Next) -> Response {
 async fn not_found(req: Request) -> Response {
     let (parts, _) = req.into_parts();
     let ctx = ApiContext::from_parts(&parts);
-    ctx.err(ApiError::with_detail(ErrorCode::NotFound, format!("no route for {} {}", parts.method, parts.uri.path())))
+    ctx.err(ApiError::with_detail(
+        ErrorCode::NotFound,
+        format!("no route for {} {}", parts.method, parts.uri.path()),
+    ))
 }
 
 /// The envelope for a request to a known path with the wrong method.
@@ -101,7 +130,12 @@ pub async fn method_not_allowed(req: Request) -> Response {
 fn panic_response() -> Response {
     // Never expected: handlers return errors. Kept so a bug answers in the envelope.
     tracing::error!("handler panicked");
-    let mut r = envelope::error(Style::Platform, Lang::En, "", &ApiError::new(ErrorCode::Internal));
+    let mut r = envelope::error(
+        Style::Platform,
+        Lang::En,
+        "",
+        &ApiError::new(ErrorCode::Internal),
+    );
     *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
     r.into_response()
 }

@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 
 fn committed(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("openapi").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("openapi")
+        .join(name)
 }
 
 fn check(name: &str, generated: String) {
@@ -46,11 +49,21 @@ fn login_document_is_committed_and_current() {
 #[tokio::test]
 async fn the_running_service_serves_the_same_document() {
     let svc = bk_auth::testing::spawn_login().await;
-    let served: serde_json::Value =
-        reqwest::get(format!("{}/login/openapi.json", svc.base_url)).await.unwrap().json().await.unwrap();
-    let generated: serde_json::Value = serde_json::from_str(&bk_auth::http::openapi().to_json().unwrap()).unwrap();
+    let served: serde_json::Value = reqwest::get(format!("{}/login/openapi.json", svc.base_url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let generated: serde_json::Value =
+        serde_json::from_str(&bk_auth::http::openapi().to_json().unwrap()).unwrap();
     assert_eq!(served, generated);
-    let ui = reqwest::get(format!("{}/login/docs/", svc.base_url)).await.unwrap();
+    let ui = reqwest::get(format!("{}/login/docs/", svc.base_url))
+        .await
+        .unwrap();
     assert_eq!(ui.status(), 200);
-    assert!(ui.text().await.unwrap().contains("swagger"), "Swagger UI is vendored and served");
+    assert!(
+        ui.text().await.unwrap().contains("swagger"),
+        "Swagger UI is vendored and served"
+    );
 }

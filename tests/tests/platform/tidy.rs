@@ -8,7 +8,10 @@ fn allowed(from: &str, to: &str) -> bool {
     match from {
         "bk-core" => false,
         "bk-auth" | "bk-esb" | "bk-engine" | "bk-agent" => to == "bk-core" || to == from,
-        "bk-bins" => matches!(to, "bk-core" | "bk-auth" | "bk-esb" | "bk-engine" | "bk-agent"),
+        "bk-bins" => matches!(
+            to,
+            "bk-core" | "bk-auth" | "bk-esb" | "bk-engine" | "bk-agent"
+        ),
         "bk-tests" => to != "bk-bins",
         _ => false,
     }
@@ -17,13 +20,28 @@ fn allowed(from: &str, to: &str) -> bool {
 #[test]
 fn no_forbidden_dependency_edges() {
     let out = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let ours: Vec<String> = meta["packages"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect();
+    let ours: Vec<String> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect();
     assert!(ours.len() >= 7, "{ours:?}");
     let mut bad = BTreeMap::new();
     for p in meta["packages"].as_array().unwrap() {
@@ -40,11 +58,25 @@ fn no_forbidden_dependency_edges() {
 
 #[test]
 fn core_stays_light_by_default() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../bk-core/Cargo.toml")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../bk-core/Cargo.toml"
+    ))
+    .unwrap();
     let default = text.lines().find(|l| l.starts_with("default =")).unwrap();
-    assert_eq!(default.trim(), "default = []", "bk-core's default features must stay empty");
+    assert_eq!(
+        default.trim(),
+        "default = []",
+        "bk-core's default features must stay empty"
+    );
     for heavy in ["axum", "sqlx", "utoipa", "tokio"] {
-        let line = text.lines().find(|l| l.starts_with(&format!("{heavy} ="))).unwrap();
-        assert!(line.contains("optional = true"), "{heavy} must be optional in bk-core");
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{heavy} =")))
+            .unwrap();
+        assert!(
+            line.contains("optional = true"),
+            "{heavy} must be optional in bk-core"
+        );
     }
 }

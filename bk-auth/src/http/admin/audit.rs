@@ -65,7 +65,10 @@ pub(super) async fn list(
         let who = caller(&svc, &client, &headers).await?;
         let result = match p.result.as_deref().filter(|r| !r.is_empty()) {
             None => None,
-            Some(r) => Some(LoginResult::parse(r).ok_or_else(|| ApiError::invalid(format!("result: unknown value {r:?}")))?),
+            Some(r) => Some(
+                LoginResult::parse(r)
+                    .ok_or_else(|| ApiError::invalid(format!("result: unknown value {r:?}")))?,
+            ),
         };
         let q = AuditQuery {
             username: p.username.filter(|u| !u.is_empty()),

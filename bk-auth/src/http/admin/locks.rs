@@ -13,7 +13,12 @@ use crate::throttle::Block;
 /// Keys (accounts `user:<name>`, addresses `ip:<addr>`) currently delayed or locked.
 #[utoipa::path(get, path = "/login/api/admin/locks/", tag = "admin",
     responses((status = 200, description = "Blocked keys and until when", body = Vec<Block>)))]
-pub(super) async fn list(State(svc): State<AppState>, ctx: ApiContext, client: Client, headers: HeaderMap) -> Response {
+pub(super) async fn list(
+    State(svc): State<AppState>,
+    ctx: ApiContext,
+    client: Client,
+    headers: HeaderMap,
+) -> Response {
     let r = async {
         let who = caller(&svc, &client, &headers).await?;
         Ok::<_, ApiError>(svc.blocks(&who).await?)

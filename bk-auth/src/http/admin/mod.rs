@@ -34,7 +34,9 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::list))
         .routes(routes!(transfer::export))
         .layer(DefaultBodyLimit::max(JSON_LIMIT));
-    let big = OpenApiRouter::new().routes(routes!(transfer::import)).layer(DefaultBodyLimit::max(IMPORT_LIMIT));
+    let big = OpenApiRouter::new()
+        .routes(routes!(transfer::import))
+        .layer(DefaultBodyLimit::max(IMPORT_LIMIT));
     small.merge(big)
 }
 
@@ -49,7 +51,11 @@ pub(super) fn api_token(client: &Client, headers: &HeaderMap) -> Option<String> 
 }
 
 /// The authenticated caller of an API request.
-pub(super) async fn caller(svc: &AppState, client: &Client, headers: &HeaderMap) -> Result<Caller, ApiError> {
+pub(super) async fn caller(
+    svc: &AppState,
+    client: &Client,
+    headers: &HeaderMap,
+) -> Result<Caller, ApiError> {
     Ok(svc.caller(api_token(client, headers).as_deref()).await?)
 }
 

@@ -56,7 +56,10 @@ pub(super) async fn export(
             (
                 [
                     (header::CONTENT_TYPE, ct.to_owned()),
-                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}\""),
+                    ),
                     (header::CACHE_CONTROL, "no-store".to_owned()),
                 ],
                 body,
@@ -82,15 +85,24 @@ pub(super) async fn import(
 ) -> Response {
     let r = async {
         let who = caller(&svc, &client, &headers).await?;
-        let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
+        let ct = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         let format = if ct.starts_with("application/json") {
             Format::Json
         } else if ct.starts_with("text/csv") {
             Format::Csv
         } else {
-            return Err(ApiError::with_detail(ErrorCode::UnsupportedMediaType, "send application/json or text/csv"));
+            return Err(ApiError::with_detail(
+                ErrorCode::UnsupportedMediaType,
+                "send application/json or text/csv",
+            ));
         };
-        let text = std::str::from_utf8(&body).map_err(|e| ApiError::invalid(format!("body is not UTF-8 (at byte {})", e.valid_up_to())))?;
+        let text = std::str::from_utf8(&body).map_err(|e| {
+            ApiError::invalid(format!("body is not UTF-8 (at byte {})", e.valid_up_to()))
+        })?;
         Ok::<_, ApiError>(svc.import_users(&who, format, text, q.overwrite).await?)
     }
     .await;

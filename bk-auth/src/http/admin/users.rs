@@ -41,7 +41,12 @@ pub(super) struct UserPage {
 
 impl From<Page<crate::model::User>> for UserPage {
     fn from(p: Page<crate::model::User>) -> Self {
-        Self { count: p.count, page: p.page, page_size: p.page_size, results: p.results.iter().map(UserView::from).collect() }
+        Self {
+            count: p.count,
+            page: p.page,
+            page_size: p.page_size,
+            results: p.results.iter().map(UserView::from).collect(),
+        }
     }
 }
 
@@ -122,7 +127,10 @@ pub(super) async fn create(
     let r = async {
         let who = caller(&svc, &client, &headers).await?;
         let (user, PasswordReset { password }) = svc.create_user(&who, body).await?;
-        Ok::<_, ApiError>(Created { user: UserView::from(&user), password })
+        Ok::<_, ApiError>(Created {
+            user: UserView::from(&user),
+            password,
+        })
     }
     .await;
     ctx.reply(r)
@@ -169,7 +177,9 @@ pub(super) async fn update(
             wx_userid: b.wx_userid,
             disabled: b.disabled,
         };
-        Ok::<_, ApiError>(UserView::from(&svc.update_user(&who, &username, &patch).await?))
+        Ok::<_, ApiError>(UserView::from(
+            &svc.update_user(&who, &username, &patch).await?,
+        ))
     }
     .await;
     ctx.reply(r)
@@ -207,7 +217,9 @@ pub(super) async fn set_roles(
 ) -> Response {
     let r = async {
         let who = caller(&svc, &client, &headers).await?;
-        Ok::<_, ApiError>(UserView::from(&svc.set_roles(&who, &username, &b.roles).await?))
+        Ok::<_, ApiError>(UserView::from(
+            &svc.set_roles(&who, &username, &b.roles).await?,
+        ))
     }
     .await;
     ctx.reply(r)

@@ -78,7 +78,11 @@ pub(crate) struct LoginPage<'a> {
 
 pub(crate) fn login_page(p: &LoginPage<'_>) -> String {
     let t = texts(p.lang);
-    let error = p.error.as_deref().map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, escape(e))).unwrap_or_default();
+    let error = p
+        .error
+        .as_deref()
+        .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, escape(e)))
+        .unwrap_or_default();
     let form = if p.password_form {
         format!(
             r#"<form method="post" action="/login/">
@@ -110,12 +114,18 @@ pub(crate) fn login_page(p: &LoginPage<'_>) -> String {
                 format!(
                     r#"<a class="provider" href="/login/oidc/{}/start/?c_url={}">{}</a>"#,
                     escape(id),
-                    escape(&url::form_urlencoded::byte_serialize(p.c_url.as_bytes()).collect::<String>()),
+                    escape(
+                        &url::form_urlencoded::byte_serialize(p.c_url.as_bytes())
+                            .collect::<String>()
+                    ),
                     escape(name)
                 )
             })
             .collect();
-        format!(r#"<p class="or">{}</p><div class="providers">{links}</div>"#, t.or)
+        format!(
+            r#"<p class="or">{}</p><div class="providers">{links}</div>"#,
+            t.or
+        )
     };
     format!(
         r#"<!doctype html>
@@ -153,7 +163,11 @@ mod tests {
             providers: vec![("corp".into(), "Corp <SSO>".into())],
         });
         assert!(!page.contains("<script>alert"));
-        assert!(page.contains("&lt;b&gt;") && page.contains("&lt;i&gt;") && page.contains("Corp &lt;SSO&gt;"));
+        assert!(
+            page.contains("&lt;b&gt;")
+                && page.contains("&lt;i&gt;")
+                && page.contains("Corp &lt;SSO&gt;")
+        );
         assert!(page.contains(r#"name="csrfmiddlewaretoken" value="tok""#));
     }
 }

@@ -38,13 +38,28 @@ struct LoginForm {
 #[utoipa::path(get, path = "/login/", tag = "pages", params(ShowQuery),
     responses((status = 200, description = "The login form", content_type = "text/html"),
               (status = 302, description = "Already logged in: redirect to `c_url`")))]
-pub(super) async fn show(State(svc): State<AppState>, client: Client, Query(q): Query<ShowQuery>) -> Response {
+pub(super) async fn show(
+    State(svc): State<AppState>,
+    client: Client,
+    Query(q): Query<ShowQuery>,
+) -> Response {
     if let Some(token) = &client.cookie_token
         && let Ok(Some(_)) = svc.is_login(token).await
     {
-        return redirect(&safe_target(svc.config(), &client.host, q.c_url.as_deref()), None);
+        return redirect(
+            &safe_target(svc.config(), &client.host, q.c_url.as_deref()),
+            None,
+        );
     }
-    render(&svc, &client, q.c_url.as_deref().unwrap_or_default(), q.app_id.as_deref().unwrap_or_default(), "", None, StatusCode::OK)
+    render(
+        &svc,
+        &client,
+        q.c_url.as_deref().unwrap_or_default(),
+        q.app_id.as_deref().unwrap_or_default(),
+        "",
+        None,
+        StatusCode::OK,
+    )
 }
 
 /// Check the form; on success set `bk_token` and redirect to `c_url`.
@@ -57,41 +72,92 @@ pub(super) async fn show(State(svc): State<AppState>, client: Client, Query(q): 
 pub(super) async fn submit(State(svc): State<AppState>, client: Client, body: Bytes) -> Response {
     let t = texts(client.lang);
     let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
-        return render(&svc, &client, "", "", "", Some(t.bad_form.into()), StatusCode::BAD_REQUEST);
+        return render(
+            &svc,
+            &client,
+            "",
+            "",
+            "",
+            Some(t.bad_form.into()),
+            StatusCode::BAD_REQUEST,
+        );
     };
-    let csrf_ok = client
-        .csrf_cookie
-        .as_deref()
-        .is_some_and(|c| !c.is_empty() && crypto::constant_time_eq(c.as_bytes(), form.csrfmiddlewaretoken.as_bytes()));
+    let csrf_ok = client.csrf_cookie.as_deref().is_some_and(|c| {
+        !c.is_empty() && crypto::constant_time_eq(c.as_bytes(), form.csrfmiddlewaretoken.as_bytes())
+    });
     if !csrf_ok {
-        return render(&svc, &client, &form.c_url, &form.app_id, &form.username, Some(t.expired_form.into()), StatusCode::FORBIDDEN);
+        return render(
+            &svc,
+            &client,
+            &form.c_url,
+            &form.app_id,
+            &form.username,
+            Some(t.expired_form.into()),
+            StatusCode::FORBIDDEN,
+        );
     }
     if svc.config().disable_password_login {
-        return render(&svc, &client, &form.c_url, &form.app_id, "", Some(t.wrong.into()), StatusCode::FORBIDDEN);
+        return render(
+            &svc,
+            &client,
+            &form.c_url,
+            &form.app_id,
+            "",
+            Some(t.wrong.into()),
+            StatusCode::FORBIDDEN,
+        );
     }
-    match svc.login_password(form.username.trim(), &form.password, &client.info).await {
+    match svc
+        .login_password(form.username.trim(), &form.password, &client.info)
+        .await
+    {
         Ok(issued) => {
-            let cookie = cookies::set_token(&svc.config().cookie, client.https, &issued.token, svc.config().token_ttl_secs);
-            redirect(&safe_target(svc.config(), &client.host, Some(&form.c_url)), Some(cookie))
+            let cookie = cookies::set_token(
+                &svc.config().cookie,
+                client.https,
+                &issued.token,
+                svc.config().token_ttl_secs,
+            );
+            redirect(
+                &safe_target(svc.config(), &client.host, Some(&form.c_url)),
+                Some(cookie),
+            )
         }
         Err(e) => {
             let (msg, status) = match &e {
                 AuthError::BadCredentials => (t.wrong.to_owned(), StatusCode::OK),
-                AuthError::Locked { retry_after_secs } => {
-                    (t.locked.replace("{}", &retry_after_secs.to_string()), StatusCode::TOO_MANY_REQUESTS)
-                }
+                AuthError::Locked { retry_after_secs } => (
+                    t.locked.replace("{}", &retry_after_secs.to_string()),
+                    StatusCode::TOO_MANY_REQUESTS,
+                ),
                 AuthError::Disabled => (t.disabled.to_owned(), StatusCode::FORBIDDEN),
                 _ => {
                     tracing::error!(error = %e, "login failed");
                     (t.unavailable.to_owned(), StatusCode::SERVICE_UNAVAILABLE)
                 }
             };
-            render(&svc, &client, &form.c_url, &form.app_id, &form.username, Some(msg), status)
+            render(
+                &svc,
+                &client,
+                &form.c_url,
+                &form.app_id,
+                &form.username,
+                Some(msg),
+                status,
+            )
         }
     }
 }
 
-fn render(svc: &AppState, client: &Client, c_url: &str, app_id: &str, username: &str, error: Option<String>, status: StatusCode) -> Response {
+fn render(
+    svc: &AppState,
+    client: &Client,
+    c_url: &str,
+    app_id: &str,
+    username: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
     // Keep the CSRF cookie across re-renders; make one when missing.
     let (csrf, set) = match client.csrf_cookie.clone().filter(|c| c.len() >= 32) {
         Some(c) => (c, None),
@@ -116,11 +182,20 @@ fn render(svc: &AppState, client: &Client, c_url: &str, app_id: &str, username: 
         password_form: !svc.config().disable_password_login,
         providers,
     });
-    let mut resp = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], page).into_response();
+    let mut resp = (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        page,
+    )
+        .into_response();
     if let Some(c) = set.and_then(|c| HeaderValue::from_str(&c).ok()) {
         resp.headers_mut().append(header::SET_COOKIE, c);
     }
-    resp.headers_mut().insert("x-frame-options", HeaderValue::from_static("DENY"));
+    resp.headers_mut()
+        .insert("x-frame-options", HeaderValue::from_static("DENY"));
     resp
 }
 
@@ -130,11 +205,13 @@ pub(crate) fn redirect(target: &str, cookie: Option<String>) -> Response {
     if let Ok(v) = HeaderValue::from_str(target) {
         resp.headers_mut().insert(header::LOCATION, v);
     } else {
-        resp.headers_mut().insert(header::LOCATION, HeaderValue::from_static("/"));
+        resp.headers_mut()
+            .insert(header::LOCATION, HeaderValue::from_static("/"));
     }
     if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
         resp.headers_mut().append(header::SET_COOKIE, c);
     }
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }

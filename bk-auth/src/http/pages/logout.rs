@@ -20,7 +20,11 @@ pub(super) struct LogoutQuery {
 /// Log out.
 #[utoipa::path(get, path = "/login/logout/", tag = "pages", params(LogoutQuery),
     responses((status = 302, description = "Token revoked and cookie cleared; redirect to `c_url` or the login page")))]
-pub(super) async fn logout(State(svc): State<AppState>, client: Client, Query(q): Query<LogoutQuery>) -> Response {
+pub(super) async fn logout(
+    State(svc): State<AppState>,
+    client: Client,
+    Query(q): Query<LogoutQuery>,
+) -> Response {
     if let Some(token) = &client.cookie_token
         && let Err(e) = svc.logout(token, &client.info).await
     {
@@ -31,5 +35,8 @@ pub(super) async fn logout(State(svc): State<AppState>, client: Client, Query(q)
         Some(c) if is_allowed(svc.config(), &client.host, c) => c.to_owned(),
         _ => "/login/".to_owned(),
     };
-    redirect(&target, Some(cookies::clear_token(&svc.config().cookie, client.https)))
+    redirect(
+        &target,
+        Some(cookies::clear_token(&svc.config().cookie, client.https)),
+    )
 }
