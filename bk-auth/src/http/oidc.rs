@@ -51,6 +51,11 @@ async fn start(
     Path(provider): Path<String>,
     Query(q): Query<StartQuery>,
 ) -> Response {
+    if !svc.providers().iter().any(|p| p.id() == provider) {
+        return error_page(&AuthError::Invalid(format!(
+            "unknown identity provider {provider:?}"
+        )));
+    }
     let c_url = safe_target(svc.config(), &client.host, q.c_url.as_deref());
     match svc
         .start_external(&provider, &c_url, &callback_url(&client, &provider))
@@ -64,15 +69,23 @@ async fn start(
 /// The provider sends the browser back here.
 #[utoipa::path(get, path = "/login/oidc/{provider}/callback/", tag = "providers", params(("provider" = String, Path), CallbackQuery),
     responses((status = 302, description = "Logged in: `Set-Cookie: bk_token`, redirect to `c_url`"),
-              (status = 400, description = "Unknown or expired state, or the provider refused", content_type = "text/html")))]
+              (status = 400, description = "Unknown provider, or unknown or expired state", content_type = "text/html"),
+              (status = 403, description = "The provider refused the login", content_type = "text/html"),
+              (status = 502, description = "The provider failed", content_type = "text/html")))]
 async fn callback(
     State(svc): State<AppState>,
     client: Client,
     Path(provider): Path<String>,
     Query(q): Query<CallbackQuery>,
 ) -> Response {
+    if !svc.providers().iter().any(|p| p.id() == provider) {
+        return error_page(&AuthError::Invalid(format!(
+            "unknown identity provider {provider:?}"
+        )));
+    }
     if let Some(err) = q.error {
-        return error_page(&AuthError::Provider(format!(
+        // The user declined, or the provider refused this client: not a gateway failure.
+        return error_page(&AuthError::Forbidden(format!(
             "the provider refused the login: {err}"
         )));
     }

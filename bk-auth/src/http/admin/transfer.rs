@@ -18,6 +18,7 @@ use crate::store::ImportReport;
 #[derive(Debug, Deserialize, IntoParams)]
 pub(super) struct ExportQuery {
     /// `json` (default) or `csv`.
+    #[param(inline)]
     format: Option<Format>,
     /// Include password hashes (for moving users to another deployment).
     #[serde(default)]
