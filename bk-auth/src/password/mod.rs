@@ -5,7 +5,7 @@
 mod legacy;
 pub mod policy;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -28,7 +28,7 @@ pub struct Verified {
 pub struct Hasher {
     params: Params,
     permits: Arc<Semaphore>,
-    dummy: String,
+    dummy: OnceLock<String>,
 }
 
 impl Hasher {
@@ -36,14 +36,11 @@ impl Hasher {
     pub fn new(cfg: &Argon2Config) -> Result<Self> {
         let params = Params::new(cfg.memory_kib, cfg.iterations, cfg.parallelism, None)
             .map_err(|e| AuthError::Invalid(format!("login.argon2: {e}")))?;
-        let mut me = Self {
+        Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(cfg.max_concurrent.max(1))),
-            dummy: String::new(),
-        };
-        // Verifying unknown users against a real hash keeps their timing equal to known ones.
-        me.dummy = me.hash_blocking("dummy password for timing equalisation")?;
-        Ok(me)
+            dummy: OnceLock::new(),
+        })
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -119,12 +116,21 @@ impl Hasher {
         let me = self.clone();
         let pw = password.to_owned();
         let (stored, real) = match stored {
-            Some(s) => (s.to_owned(), true),
-            None => (self.dummy.clone(), false),
+            Some(s) => (Some(s.to_owned()), true),
+            None => (None, false),
         };
-        let v = tokio::task::spawn_blocking(move || me.verify_blocking(&pw, &stored))
-            .await
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
+        let v = tokio::task::spawn_blocking(move || {
+            // Unknown users are checked against a real hash (made once, on first need, not
+            // at start-up) so their timing equals that of known users.
+            let stored = stored.unwrap_or_else(|| {
+                me.dummy
+                    .get_or_init(|| me.hash_blocking("timing equalisation").unwrap_or_default())
+                    .clone()
+            });
+            me.verify_blocking(&pw, &stored)
+        })
+        .await
+        .map_err(|e| AuthError::Internal(e.to_string()))?;
         Ok(if real {
             v
         } else {
