@@ -5,10 +5,12 @@
 
 pub mod argon;
 pub mod http;
+pub mod measure;
 pub mod nginx;
 pub mod proc;
 pub mod report;
 pub mod run;
+pub mod summary;
 pub mod wrk;
 
 use std::path::{Path, PathBuf};

@@ -82,43 +82,109 @@ impl Drop for Proc {
     }
 }
 
-/// Resident and peak-resident memory of a process, KiB (`VmRSS`, `VmHWM`).
-pub fn rss_kib(pid: u32) -> Option<(u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+/// Memory of a process, KiB, from `/proc/<pid>/status`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mem {
+    /// `VmRSS`: resident now.
+    pub rss: u64,
+    /// `VmHWM`: peak resident.
+    pub hwm: u64,
+    /// `RssAnon`: heap, stacks.
+    pub anon: u64,
+    /// `RssFile`: mapped files (the binary's pages).
+    pub file: u64,
+}
+
+/// Memory of process `pid` (zeros when it cannot be read).
+pub fn mem(pid: u32) -> Mem {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return Mem::default();
+    };
     let field = |name: &str| {
         status
             .lines()
             .find(|l| l.starts_with(name))
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
     };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
+    Mem {
+        rss: field("VmRSS:"),
+        hwm: field("VmHWM:"),
+        anon: field("RssAnon:"),
+        file: field("RssFile:"),
+    }
+}
+
+/// Fields of `/proc/<pid>/stat` after the parenthesised command name (state is [0]).
+fn stat_fields(path: &str) -> Option<(String, Vec<String>)> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    let (head, rest) = stat.rsplit_once(')')?;
+    let comm = head
+        .split_once('(')
+        .map(|(_, c)| c.to_owned())
+        .unwrap_or_default();
+    Some((comm, rest.split_whitespace().map(str::to_owned).collect()))
+}
+
+fn ticks(fields: &[String]) -> u64 {
+    // utime and stime: fields 14 and 15 of stat, [11] and [12] here.
+    [11, 12]
+        .iter()
+        .filter_map(|i| fields.get(*i)?.parse::<u64>().ok())
+        .sum()
+}
+
+/// Direct children of `pid` (nginx workers).
+pub fn children(pid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|c| {
+            stat_fields(&format!("/proc/{c}/stat")).and_then(|(_, f)| f.get(1)?.parse::<u32>().ok())
+                == Some(pid)
+        })
+        .collect()
 }
 
 /// Resident memory of a process and its direct children (nginx master + workers), KiB.
-pub fn tree_rss_kib(pid: u32) -> Option<u64> {
-    let mut total = rss_kib(pid)?.0;
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(child) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
-            continue;
-        };
-        // Fields after the parenthesised command name: state, ppid, ...
-        let ppid = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-            .and_then(|p| p.parse::<u32>().ok());
-        if ppid == Some(pid) {
-            total += rss_kib(child).map_or(0, |r| r.0);
-        }
-    }
-    Some(total)
+pub fn tree_rss_kib(pid: u32) -> u64 {
+    mem(pid).rss + children(pid).into_iter().map(|c| mem(c).rss).sum::<u64>()
+}
+
+/// CPU time (user + system) used so far by a process and its direct children, seconds.
+pub fn tree_cpu_secs(pid: u32) -> f64 {
+    let of = |p: u32| stat_fields(&format!("/proc/{p}/stat")).map_or(0, |(_, f)| ticks(&f));
+    let t = of(pid) + children(pid).into_iter().map(of).sum::<u64>();
+    t as f64 / clk_tck()
+}
+
+/// CPU time used so far by the live threads of `pid` whose name starts with `prefix`, seconds.
+pub fn thread_cpu_secs(pid: u32, prefix: &str) -> f64 {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0.0;
+    };
+    let t: u64 = dir
+        .flatten()
+        .filter_map(|e| stat_fields(&format!("{}/stat", e.path().display())))
+        .filter(|(comm, _)| comm.starts_with(prefix))
+        .map(|(_, f)| ticks(&f))
+        .sum();
+    t as f64 / clk_tck()
+}
+
+fn clk_tck() -> f64 {
+    static TCK: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TCK.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    })
 }
 
 /// Whether the current user is root (nginx then needs `user root;` to keep its workers

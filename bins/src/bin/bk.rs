@@ -17,7 +17,10 @@ async fn main() -> anyhow::Result<()> {
             platform::migrate(&config::load(args.config.as_deref(), args.overrides())?).await
         }
         Command::Openapi { service } => match service.as_str() {
-            "login" => Ok(println!("{}", bk_auth::http::openapi().to_pretty_json()?)),
+            "login" => {
+                println!("{}", bk_auth::http::openapi().to_pretty_json()?);
+                Ok(())
+            }
             other => anyhow::bail!("unknown service {other:?}; known: login"),
         },
     }

@@ -1,4 +1,5 @@
 //! The real `bk` and `bk-login` binaries, started as processes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod config;
 mod support;

@@ -81,28 +81,24 @@ pub fn start(mut cmd: Command) -> Running {
     let stdout = pipe(child.stdout.take().unwrap());
     let stderr = pipe(child.stderr.take().unwrap());
     let mut seen = Vec::new();
-    loop {
-        match stdout.recv_timeout(Duration::from_secs(20)) {
-            Ok(line) => {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
-                    && v["message"] == "listening"
-                {
-                    let addr = v["addr"].as_str().unwrap().to_owned();
-                    return Running {
-                        child,
-                        base_url: format!("http://{addr}"),
-                        stdout,
-                        stderr,
-                    };
-                }
-                seen.push(line);
-            }
-            Err(_) => {
-                let err: Vec<String> = stderr.try_iter().collect();
-                panic!("no listening line; stdout: {seen:?}; stderr: {err:?}");
-            }
+    while let Ok(line) = stdout.recv_timeout(Duration::from_secs(20)) {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+            && v["message"] == "listening"
+        {
+            let addr = v["addr"].as_str().unwrap().to_owned();
+            return Running {
+                child,
+                base_url: format!("http://{addr}"),
+                stdout,
+                stderr,
+            };
         }
+        seen.push(line);
     }
+    let _ = child.kill();
+    let _ = child.wait();
+    let err: Vec<String> = stderr.try_iter().collect();
+    panic!("no listening line; stdout: {seen:?}; stderr: {err:?}");
 }
 
 /// Run to completion and return (success, stderr).

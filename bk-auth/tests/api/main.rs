@@ -1,4 +1,5 @@
 //! The one integration test binary of bk-auth.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin;
 mod bad_input;

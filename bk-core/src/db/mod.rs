@@ -231,8 +231,7 @@ pub fn redact(url: &str, text: &str) -> String {
     match url::Url::parse(url) {
         Ok(u) if u.password().is_some() => {
             let pw = u.password().unwrap_or_default();
-            let shown = text.replace(pw, "***");
-            shown
+            text.replace(pw, "***")
         }
         _ => text.to_owned(),
     }

@@ -52,8 +52,8 @@ async fn insert(db: &Db, name: &str, n: i64) -> Result<u64, DbError> {
     db.execute(q.bind(name.to_owned()).bind(n).bind(1i16)).await
 }
 
-async fn placeholders_are_rewritten(t: TestDb) {
-    let db = items(&t).await;
+async fn placeholders_are_rewritten(t: &TestDb) {
+    let db = items(t).await;
     for (name, n) in [("a", 1), ("b", 2), ("c", 3)] {
         insert(db, name, n).await.unwrap();
     }
@@ -74,7 +74,7 @@ async fn placeholders_are_rewritten(t: TestDb) {
     // Statements built at run time are rewritten too.
     let sql = format!(
         "SELECT COUNT(*) FROM t_items WHERE n IN ({})",
-        vec!["?"; 3].join(", ")
+        ["?"; 3].join(", ")
     );
     let q = db.query_dynamic(sql).bind(1i64).bind(2i64).bind(9i64);
     assert_eq!(
@@ -90,8 +90,8 @@ async fn placeholders_are_rewritten(t: TestDb) {
     }
 }
 
-async fn rollback_leaves_nothing(t: TestDb) {
-    let db = items(&t).await;
+async fn rollback_leaves_nothing(t: &TestDb) {
+    let db = items(t).await;
     {
         let mut tx = db.begin().await.unwrap();
         let q = db.query("INSERT INTO t_items (name, note, n, flag) VALUES (?, '', 1, 0)");
@@ -133,8 +133,8 @@ async fn rollback_leaves_nothing(t: TestDb) {
     assert_eq!(count(db).await, 2);
 }
 
-async fn unique_violation_is_conflict(t: TestDb) {
-    let db = items(&t).await;
+async fn unique_violation_is_conflict(t: &TestDb) {
+    let db = items(t).await;
     insert(db, "dup", 1).await.unwrap();
     match insert(db, "dup", 2).await {
         Err(e @ DbError::Conflict(_)) => {
@@ -155,8 +155,8 @@ async fn unique_violation_is_conflict(t: TestDb) {
     db.ping().await.unwrap();
 }
 
-async fn values_round_trip(t: TestDb) {
-    let db = items(&t).await;
+async fn values_round_trip(t: &TestDb) {
+    let db = items(t).await;
     let blob: Vec<u8> = (0..=255).collect();
     let text = "中文 🚀 ünïcödé";
     let big = 1_700_000_000_123i64;

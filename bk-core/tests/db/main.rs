@@ -1,7 +1,7 @@
 //! The storage layer (`bk_core::db`) against every available database:
 //! `<module>::{sqlite,postgres,mysql}::<check>`.
 
-/// One `#[tokio::test]` per check and database kind; a check is an `async fn(TestDb)`
+/// One `#[tokio::test]` per check and database kind; a check is an `async fn(&TestDb)`
 /// given a fresh, empty database.
 macro_rules! on_every_database {
     ($($check:ident),* $(,)?) => {
@@ -15,7 +15,8 @@ macro_rules! on_every_database {
                 #[tokio::test]
                 async fn $check() {
                     if let Some(t) = crate::support::fresh(bk_core::db::Dialect::$dialect).await {
-                        super::$check(t).await;
+                        super::$check(&t).await;
+                        t.close().await;
                     }
                 }
             )*

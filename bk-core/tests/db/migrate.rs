@@ -85,7 +85,7 @@ async fn history(db: &Db) -> Vec<(String, i64, i64)> {
         .collect()
 }
 
-async fn applying_twice_is_a_no_op(t: TestDb) {
+async fn applying_twice_is_a_no_op(t: &TestDb) {
     let c = clock();
     assert_eq!(
         run(&t.db, &NOTES, c.as_ref()).await.unwrap(),
@@ -111,7 +111,7 @@ async fn applying_twice_is_a_no_op(t: TestDb) {
     assert_eq!(rows[0].get::<String, _>(0), "seeded; with a semicolon?");
 }
 
-async fn a_changed_migration_is_refused(t: TestDb) {
+async fn a_changed_migration_is_refused(t: &TestDb) {
     run(&t.db, &NOTES_V1_ONLY, clock().as_ref()).await.unwrap();
     match run(&t.db, &NOTES_CHANGED, clock().as_ref()).await {
         Err(DbError::Migration {
@@ -134,7 +134,7 @@ async fn a_changed_migration_is_refused(t: TestDb) {
     );
 }
 
-async fn components_keep_separate_histories(t: TestDb) {
+async fn components_keep_separate_histories(t: &TestDb) {
     assert_eq!(
         run(&t.db, &NOTES_V1_ONLY, clock().as_ref())
             .await
@@ -173,7 +173,7 @@ async fn components_keep_separate_histories(t: TestDb) {
     );
 }
 
-async fn a_newer_schema_is_refused(t: TestDb) {
+async fn a_newer_schema_is_refused(t: &TestDb) {
     run(&t.db, &NOTES, clock().as_ref()).await.unwrap();
     match run(&t.db, &NOTES_V1_ONLY, clock().as_ref()).await {
         Err(DbError::Migration {
@@ -185,7 +185,7 @@ async fn a_newer_schema_is_refused(t: TestDb) {
     }
 }
 
-async fn a_failed_migration_stops_there(t: TestDb) {
+async fn a_failed_migration_stops_there(t: &TestDb) {
     match run(&t.db, &BROKEN, clock().as_ref()).await {
         Err(DbError::Migration {
             component,

@@ -1,13 +1,13 @@
 //! Fresh, empty databases for tests: SQLite always (in a temporary directory), PostgreSQL
 //! and MySQL/MariaDB when `BK_TEST_POSTGRES_URL` / `BK_TEST_MYSQL_URL` name a connection
-//! allowed to create databases. Every call creates a uniquely named database, dropped
-//! (best effort) when the [`TestDb`] is. With `CI` set a missing URL fails the test, so CI
+//! allowed to create databases. Every call creates a uniquely named database; tests end
+//! with [`TestDb::close`], which drops it (after a panic, `Drop` tries, best effort). With `CI` set a missing URL fails the test, so CI
 //! never skips a backend silently. `scripts/services` starts both servers. (bk-auth's
 //! tests carry the same helper: one per test binary.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bk_core::db::{Db, DbOptions, Dialect};
 
@@ -25,6 +25,8 @@ enum Cleanup {
     Dir(tempfile::TempDir),
     /// A server: drop the database through the admin connection.
     Drop { admin_url: String, name: String },
+    /// Dropped already.
+    Done,
 }
 
 /// The environment variable naming the admin connection of a server kind.
@@ -113,24 +115,49 @@ async fn admin_exec(admin_url: &str, sql: &str) -> Result<(), bk_core::db::DbErr
     res.map(|_| ())
 }
 
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Cleanup::Drop { admin_url, name } = &self.cleanup else {
-            return;
+impl TestDb {
+    /// Close the pool, then drop the database.
+    pub async fn close(mut self) {
+        self.db.close().await;
+        if let Some((admin_url, sql)) = self.take_drop()
+            && let Err(e) = admin_exec(&admin_url, &sql).await
+        {
+            eprintln!("could not drop the test database: {e}");
+        }
+    }
+
+    fn take_drop(&mut self) -> Option<(String, String)> {
+        let Cleanup::Drop { admin_url, name } = std::mem::replace(&mut self.cleanup, Cleanup::Done)
+        else {
+            return None;
         };
         let sql = match self.dialect {
             Dialect::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
             _ => format!("DROP DATABASE IF EXISTS {name}"),
         };
-        let admin_url = admin_url.clone();
-        // Drop cannot await and the test's runtime may be shutting down: use a thread
-        // with a runtime of its own. Best effort; a leftover database is harmless.
+        Some((admin_url, sql))
+    }
+}
+
+impl Drop for TestDb {
+    // Reached without `close` only when a test panicked. Drop cannot await, and the
+    // test's runtime is blocked here, so use a thread with a runtime of its own; give up
+    // after a few seconds (MySQL waits for locks that connections of the blocked runtime
+    // may still hold). A leftover database is harmless.
+    fn drop(&mut self) {
+        let Some((admin_url, sql)) = self.take_drop() else {
+            return;
+        };
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
-            rt.block_on(admin_exec(&admin_url, &sql))
-                .map_err(std::io::Error::other)
+            rt.block_on(tokio::time::timeout(
+                Duration::from_secs(5),
+                admin_exec(&admin_url, &sql),
+            ))
+            .map_err(std::io::Error::other)?
+            .map_err(std::io::Error::other)
         })
         .join();
     }

@@ -1,4 +1,5 @@
 //! Tests that look across crates.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod observability;
 mod openapi;
