@@ -4,6 +4,9 @@ use bk_bins::cli::LoginCli;
 use bk_bins::{config, platform};
 use clap::Parser;
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = LoginCli::parse();

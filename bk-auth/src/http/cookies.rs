@@ -14,6 +14,15 @@ pub fn get(header: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.trim_matches('"').to_owned())
 }
 
+/// The `bk_token` cookie of a request, read straight from the headers (the hot path of
+/// `is_login` does not build a full [`super::Client`]).
+pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(axum::http::header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| get(c, "bk_token"))
+}
+
 fn secure(cfg: &CookieConfig, https: bool) -> bool {
     match cfg.secure.as_str() {
         "always" => true,

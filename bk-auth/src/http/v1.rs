@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppState, Client};
+use super::{AppState, Client, cookies};
 use crate::error::AuthError;
 use crate::model::User;
 use crate::service::directory::MAX_BATCH;
@@ -154,10 +154,14 @@ pub(super) fn parse_role(raw: Option<&str>) -> Result<Option<Role>, ApiError> {
 async fn is_login(
     State(svc): State<AppState>,
     ctx: ApiContext,
-    client: Client,
+    headers: HeaderMap,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    let Some(token) = pick_token(q.bk_token, &client) else {
+    let Some(token) = q
+        .bk_token
+        .filter(|t| !t.is_empty())
+        .or_else(|| cookies::token_from_headers(&headers))
+    else {
         return ctx.err(ApiError::with_detail(
             bk_core::ErrorCode::InvalidToken,
             "bk_token is required",
