@@ -7,6 +7,7 @@ mod http_support;
 mod legacy_api;
 mod login_flow;
 mod oidc;
+mod oidc_login;
 mod sdk;
 mod storage;
 mod support;

@@ -27,12 +27,12 @@ const REDIRECT_URI: &str = "http://127.0.0.1:9/login/oidc/mock/callback";
 const CLIENT_SECRET: &str = "the-client-secret";
 
 /// A running `oidc-provider-mock`; killed when dropped.
-struct MockOidc {
+pub(crate) struct MockOidc {
     _child: Child,
-    issuer: String,
+    pub(crate) issuer: String,
 }
 
-async fn start_mock() -> MockOidc {
+pub(crate) async fn start_mock() -> MockOidc {
     let mut child = Command::new("oidc-provider-mock")
         .args(["--host", "127.0.0.1", "--port", "0"])
         .env("NO_COLOR", "1")
@@ -68,7 +68,7 @@ async fn start_mock() -> MockOidc {
     }
 }
 
-fn config(issuer: &str, username_claim: &str) -> OidcProviderConfig {
+pub(crate) fn config(issuer: &str, username_claim: &str) -> OidcProviderConfig {
     OidcProviderConfig {
         id: "mock".into(),
         display_name: "Mock SSO".into(),
@@ -95,7 +95,7 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
-async fn set_user(mock: &MockOidc, sub: &str, claims: serde_json::Value) {
+pub(crate) async fn set_user(mock: &MockOidc, sub: &str, claims: serde_json::Value) {
     let resp = browser()
         .put(format!("{}/users/{sub}", mock.issuer))
         .json(&claims)
