@@ -84,15 +84,14 @@ async fn observe(service: &'static str, mut req: Request, next: Next) -> Respons
         .increment(1);
     metrics::histogram!("bk_http_request_duration_seconds", "service" => service, "route" => route)
         .record(elapsed.as_secs_f64());
-    tracing::info!(
-        target: "bk::access",
+    crate::telemetry::access::log(&crate::telemetry::access::AccessLine {
         service,
-        request_id = id.as_str(),
-        method = %method,
-        path,
+        request_id: id.as_str(),
+        method: method.as_str(),
+        path: &path,
         status,
-        latency_us = elapsed.as_micros() as u64,
-    );
+        latency_us: elapsed.as_micros() as u64,
+    });
     resp
 }
 

@@ -4,6 +4,7 @@
 //! on exit), so a request costs a memory copy instead of a system call and a thread
 //! wake-up per log line. Colours are used only when stdout is a terminal.
 
+pub mod access;
 mod buffered;
 
 use std::io::IsTerminal;
@@ -50,6 +51,7 @@ impl Default for LogConfig {
 pub fn init(cfg: &LogConfig) -> Option<LogGuard> {
     let filter = EnvFilter::try_new(&cfg.filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let (writer, guard) = buffered::stdout();
+    access::install(writer.clone(), cfg.format);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
