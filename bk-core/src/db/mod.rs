@@ -13,6 +13,8 @@
 mod dialect;
 mod error;
 pub mod migrate;
+#[cfg(feature = "test-utils")]
+pub mod testing;
 
 use std::collections::HashMap;
 use std::str::FromStr;
