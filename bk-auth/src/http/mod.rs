@@ -7,6 +7,7 @@ mod admin;
 mod client;
 mod cookies;
 mod docs;
+mod legacy;
 mod oidc;
 mod pages;
 mod profile;

@@ -1,24 +1,21 @@
 //! BK login API V1: `{result, code, message, data}` with string codes
 //! ("00" ok, "1200" not logged in, "1201" no such user, "1300" other errors).
 
-use std::collections::BTreeMap;
-
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use bk_core::ApiError;
 use bk_core::http::ApiContext;
 use bk_core::http::extract::{Json, Query};
-use bk_core::types::Role;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::legacy::{self, NameList};
 use super::{AppState, Client, cookies};
 use crate::error::AuthError;
 use crate::model::User;
-use crate::service::directory::MAX_BATCH;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -86,68 +83,6 @@ pub struct BatchBody {
     username_list: Option<NameList>,
 }
 
-/// Names as an array or a separated string.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum NameList {
-    /// `["a","b"]`.
-    List(Vec<String>),
-    /// `"a;b"` or `"a,b"`.
-    Text(String),
-}
-
-impl NameList {
-    pub(super) fn into_vec(self) -> Vec<String> {
-        match self {
-            NameList::List(v) => v,
-            NameList::Text(t) => t
-                .split([',', ';'])
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        }
-    }
-}
-
-pub(super) fn trusted(svc: &AppState, headers: &HeaderMap) -> bool {
-    let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
-    svc.is_trusted(h("x-app-code"), h("x-app-token"))
-}
-
-pub(super) fn pick_token(param: Option<String>, client: &Client) -> Option<String> {
-    param
-        .filter(|t| !t.is_empty())
-        .or_else(|| client.cookie_token.clone())
-}
-
-/// Authorize a directory look-up: service trust, or a live token.
-pub(super) async fn require_token_or_trust(
-    svc: &AppState,
-    headers: &HeaderMap,
-    token: Option<&str>,
-) -> Result<(), ApiError> {
-    if trusted(svc, headers) {
-        return Ok(());
-    }
-    match token {
-        Some(t) if svc.is_login(t).await?.is_some() => Ok(()),
-        _ => Err(AuthError::InvalidToken.into()),
-    }
-}
-
-pub(super) fn parse_role(raw: Option<&str>) -> Result<Option<Role>, ApiError> {
-    match raw.map(str::trim).filter(|r| !r.is_empty()) {
-        None => Ok(None),
-        Some(r) => {
-            let code: i64 = r
-                .parse()
-                .map_err(|_| ApiError::invalid(format!("role: {r:?} is not a role code (0-4)")))?;
-            Ok(Some(Role::from_code(code)?))
-        }
-    }
-}
-
 /// Whether a `bk_token` is live; answers the username.
 #[utoipa::path(get, path = "/login/accounts/is_login/", tag = "v1", params(TokenQuery),
     responses((status = 200, description = "`data: {username}`; code 1200 when the token is invalid, expired or revoked")))]
@@ -184,21 +119,7 @@ async fn get_user(
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    let result = async {
-        if let Some(name) = q.username.filter(|n| !n.is_empty())
-            && trusted(&svc, &headers)
-        {
-            return svc
-                .find_user(&name)
-                .await?
-                .ok_or(AuthError::UserNotFound(name));
-        }
-        let token = pick_token(q.bk_token, &client).ok_or(AuthError::InvalidToken)?;
-        svc.user_of_token(&token)
-            .await?
-            .ok_or(AuthError::InvalidToken)
-    }
-    .await;
+    let result = legacy::get_user(&svc, &headers, &client, q.username, q.bk_token).await;
     ctx.reply(result.map(|u| V1User::from(&u)))
 }
 
@@ -212,15 +133,9 @@ async fn get_all_user(
     headers: HeaderMap,
     Query(q): Query<AllQuery>,
 ) -> Response {
-    let result = async {
-        let token = pick_token(q.bk_token, &client);
-        require_token_or_trust(&svc, &headers, token.as_deref()).await?;
-        let role = parse_role(q.role.as_deref())?;
-        let users = svc.all_users(role).await?;
-        Ok::<_, ApiError>(users.iter().map(V1User::from).collect::<Vec<_>>())
-    }
-    .await;
-    ctx.reply(result)
+    ctx.reply(
+        legacy::all_users::<V1User>(&svc, &headers, &client, q.bk_token, q.role.as_deref()).await,
+    )
 }
 
 /// Several users by name; unknown names are omitted.
@@ -233,24 +148,14 @@ async fn get_batch_user(
     headers: HeaderMap,
     Json(body): Json<BatchBody>,
 ) -> Response {
-    let result = async {
-        let token = pick_token(body.bk_token, &client);
-        require_token_or_trust(&svc, &headers, token.as_deref()).await?;
-        let names = body
-            .username_list
-            .map(NameList::into_vec)
-            .unwrap_or_default();
-        if names.len() > MAX_BATCH {
-            return Err(ApiError::invalid(format!(
-                "username_list: at most {MAX_BATCH} names"
-            )));
-        }
-        let users = svc.batch_users(&names).await?;
-        Ok(users
-            .iter()
-            .map(|u| (u.username.clone(), V1User::from(u)))
-            .collect::<BTreeMap<_, _>>())
-    }
+    let result = legacy::batch_users::<V1User>(
+        &svc,
+        &headers,
+        &client,
+        body.bk_token,
+        body.username_list,
+        "username_list",
+    )
     .await;
     ctx.reply(result)
 }

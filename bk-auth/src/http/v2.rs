@@ -1,8 +1,6 @@
 //! BK login API V2: `{result, bk_error_code, bk_error_msg, data}`
 //! (0 ok, 1302100 bad parameter or invalid token, 1302101 / 1302103 no such user).
 
-use std::collections::BTreeMap;
-
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -14,11 +12,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::v1::{NameList, parse_role, pick_token, require_token_or_trust, trusted};
+use super::legacy::{self, NameList};
 use super::{AppState, Client, cookies};
 use crate::error::AuthError;
 use crate::model::User;
-use crate::service::directory::MAX_BATCH;
 
 /// `bk_error_code` of `get_user` for an unknown user.
 const GET_USER_NOT_FOUND: i64 = 1302103;
@@ -125,22 +122,7 @@ async fn get_user(
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    let result = async {
-        if let Some(name) = q.bk_username.filter(|n| !n.is_empty())
-            && trusted(&svc, &headers)
-        {
-            return svc
-                .find_user(&name)
-                .await?
-                .ok_or(AuthError::UserNotFound(name));
-        }
-        let token = pick_token(q.bk_token, &client).ok_or(AuthError::InvalidToken)?;
-        svc.user_of_token(&token)
-            .await?
-            .ok_or(AuthError::InvalidToken)
-    }
-    .await;
-    match result {
+    match legacy::get_user(&svc, &headers, &client, q.bk_username, q.bk_token).await {
         Ok(u) => ctx.ok(V2User::from(&u)),
         Err(e @ AuthError::UserNotFound(_)) => envelope::error_with_code(
             ctx.style,
@@ -163,15 +145,10 @@ async fn get_all_users(
     headers: HeaderMap,
     Query(q): Query<AllQuery>,
 ) -> Response {
-    let result = async {
-        let token = pick_token(q.bk_token, &client);
-        require_token_or_trust(&svc, &headers, token.as_deref()).await?;
-        let role = parse_role(q.bk_role.as_deref())?;
-        let users = svc.all_users(role).await?;
-        Ok::<_, ApiError>(users.iter().map(V2User::from).collect::<Vec<_>>())
-    }
-    .await;
-    ctx.reply(result)
+    ctx.reply(
+        legacy::all_users::<V2User>(&svc, &headers, &client, q.bk_token, q.bk_role.as_deref())
+            .await,
+    )
 }
 
 /// Several users by name; unknown names are omitted.
@@ -184,24 +161,14 @@ async fn get_batch_users(
     headers: HeaderMap,
     Json(body): Json<BatchBody>,
 ) -> Response {
-    let result = async {
-        let token = pick_token(body.bk_token, &client);
-        require_token_or_trust(&svc, &headers, token.as_deref()).await?;
-        let names = body
-            .bk_username_list
-            .map(NameList::into_vec)
-            .unwrap_or_default();
-        if names.len() > MAX_BATCH {
-            return Err(ApiError::invalid(format!(
-                "bk_username_list: at most {MAX_BATCH} names"
-            )));
-        }
-        let users = svc.batch_users(&names).await?;
-        Ok(users
-            .iter()
-            .map(|u| (u.username.clone(), V2User::from(u)))
-            .collect::<BTreeMap<_, _>>())
-    }
+    let result = legacy::batch_users::<V2User>(
+        &svc,
+        &headers,
+        &client,
+        body.bk_token,
+        body.bk_username_list,
+        "bk_username_list",
+    )
     .await;
     ctx.reply(result)
 }

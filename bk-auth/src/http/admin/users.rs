@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{UserView, caller};
-use crate::http::v1::parse_role;
+use crate::http::legacy::parse_role;
 use crate::http::{AppState, Client};
 use crate::model::{Page, UserPatch, UserQuery};
 use crate::service::{CreateUser, PasswordReset};

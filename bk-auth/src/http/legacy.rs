@@ -1,0 +1,141 @@
+//! What the V1 and V2 login APIs share: authorization by token or service trust, the
+//! token look-up, and the directory queries. Each API only names its parameters and
+//! renders users in its own shape.
+
+use std::collections::BTreeMap;
+
+use axum::http::HeaderMap;
+use bk_core::ApiError;
+use bk_core::types::Role;
+use serde::Deserialize;
+
+use super::{AppState, Client};
+use crate::error::AuthError;
+use crate::model::User;
+use crate::service::directory::MAX_BATCH;
+
+/// Names as an array or a separated string.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum NameList {
+    /// `["a","b"]`.
+    List(Vec<String>),
+    /// `"a;b"` or `"a,b"`.
+    Text(String),
+}
+
+impl NameList {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            NameList::List(v) => v,
+            NameList::Text(t) => t
+                .split([',', ';'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+}
+
+/// Whether the request carries the ESB service-trust headers.
+pub(super) fn trusted(svc: &AppState, headers: &HeaderMap) -> bool {
+    let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    svc.is_trusted(h("x-app-code"), h("x-app-token"))
+}
+
+/// The token from the parameter, else the cookie.
+pub(super) fn pick_token(param: Option<String>, client: &Client) -> Option<String> {
+    param
+        .filter(|t| !t.is_empty())
+        .or_else(|| client.cookie_token.clone())
+}
+
+/// Authorize a directory look-up: service trust, or a live token.
+async fn require_token_or_trust(
+    svc: &AppState,
+    headers: &HeaderMap,
+    token: Option<&str>,
+) -> Result<(), ApiError> {
+    if trusted(svc, headers) {
+        return Ok(());
+    }
+    match token {
+        Some(t) if svc.is_login(t).await?.is_some() => Ok(()),
+        _ => Err(AuthError::InvalidToken.into()),
+    }
+}
+
+/// Parse a role code parameter.
+pub(super) fn parse_role(raw: Option<&str>) -> Result<Option<Role>, ApiError> {
+    match raw.map(str::trim).filter(|r| !r.is_empty()) {
+        None => Ok(None),
+        Some(r) => {
+            let code: i64 = r
+                .parse()
+                .map_err(|_| ApiError::invalid(format!("role: {r:?} is not a role code (0-4)")))?;
+            Ok(Some(Role::from_code(code)?))
+        }
+    }
+}
+
+/// `get_user`: with service trust the user named by `name`, else the token's user.
+pub(super) async fn get_user(
+    svc: &AppState,
+    headers: &HeaderMap,
+    client: &Client,
+    name: Option<String>,
+    token: Option<String>,
+) -> Result<User, AuthError> {
+    if let Some(name) = name.filter(|n| !n.is_empty())
+        && trusted(svc, headers)
+    {
+        return svc
+            .find_user(&name)
+            .await?
+            .ok_or(AuthError::UserNotFound(name));
+    }
+    let token = pick_token(token, client).ok_or(AuthError::InvalidToken)?;
+    svc.user_of_token(&token)
+        .await?
+        .ok_or(AuthError::InvalidToken)
+}
+
+/// `get_all_user(s)`: every user, optionally of one role, rendered as `U`.
+pub(super) async fn all_users<U: for<'a> From<&'a User>>(
+    svc: &AppState,
+    headers: &HeaderMap,
+    client: &Client,
+    token: Option<String>,
+    role: Option<&str>,
+) -> Result<Vec<U>, ApiError> {
+    let token = pick_token(token, client);
+    require_token_or_trust(svc, headers, token.as_deref()).await?;
+    let role = parse_role(role)?;
+    Ok(svc.all_users(role).await?.iter().map(U::from).collect())
+}
+
+/// `get_batch_user(s)`: the named users (unknown ones omitted), keyed by username.
+pub(super) async fn batch_users<U: for<'a> From<&'a User>>(
+    svc: &AppState,
+    headers: &HeaderMap,
+    client: &Client,
+    token: Option<String>,
+    names: Option<NameList>,
+    field: &str,
+) -> Result<BTreeMap<String, U>, ApiError> {
+    let token = pick_token(token, client);
+    require_token_or_trust(svc, headers, token.as_deref()).await?;
+    let names = names.map(NameList::into_vec).unwrap_or_default();
+    if names.len() > MAX_BATCH {
+        return Err(ApiError::invalid(format!(
+            "{field}: at most {MAX_BATCH} names"
+        )));
+    }
+    Ok(svc
+        .batch_users(&names)
+        .await?
+        .iter()
+        .map(|u| (u.username.clone(), U::from(u)))
+        .collect())
+}
