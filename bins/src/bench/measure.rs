@@ -16,8 +16,9 @@ use super::{free_port, median};
 pub const PASSWORD: &str = "Bench-Passw0rd!";
 /// How often start-up is polled.
 pub const POLL: Duration = Duration::from_millis(2);
-/// Name prefix of the access-log writer thread (`tracing-appender`, cut to 15 bytes).
-const LOG_THREAD: &str = "tracing-append";
+/// Name prefixes of a log writer thread: `bk-log-flush` (the buffered writer) or
+/// `tracing-appender` (its non-blocking writer; names are cut to 15 bytes).
+const LOG_THREADS: &[&str] = &["bk-log-flush", "tracing-append"];
 
 /// A free 127.0.0.1 address.
 pub fn addr() -> anyhow::Result<SocketAddr> {
@@ -105,21 +106,34 @@ pub struct Run {
     pub wrk: WrkResult,
     /// Server CPU (process and its children), seconds.
     pub cpu_s: f64,
-    /// Of which the access-log writer thread, seconds (0 for nginx).
+    /// Of which a log writer thread, seconds (0 for nginx).
     pub log_cpu_s: f64,
+    /// Share of the machine's CPU time used by neither the server nor wrk (other
+    /// processes, interrupts), percent: a round disturbed by other work shows here.
+    pub other_pct: f64,
 }
 
 /// Load `url` (served by `pid`) with wrk; refuses runs with error answers.
 pub fn load(url: &str, l: &Load, dir: &Path, pid: u32, what: &str) -> anyhow::Result<Run> {
     let (c0, g0) = (
         proc::tree_cpu_secs(pid),
-        proc::thread_cpu_secs(pid, LOG_THREAD),
+        proc::thread_cpu_secs(pid, LOG_THREADS),
     );
+    let m0 = super::cpu_times();
     let r = wrk::run(url, l, dir)?;
+    let m1 = super::cpu_times();
     let (c1, g1) = (
         proc::tree_cpu_secs(pid),
-        proc::thread_cpu_secs(pid, LOG_THREAD),
+        proc::thread_cpu_secs(pid, LOG_THREADS),
     );
+    let other_pct = match (m0, m1) {
+        (Some((b0, t0)), Some((b1, t1))) if t1 > t0 => {
+            let tck = proc::clk_tck();
+            let other = (b1 - b0) / tck - (c1 - c0) - r.client_cpu_s;
+            100.0 * (other / ((t1 - t0) / tck)).clamp(0.0, 1.0)
+        }
+        _ => 0.0,
+    };
     anyhow::ensure!(
         r.non_2xx == 0,
         "{what}: {} answers were not 2xx/3xx",
@@ -132,18 +146,46 @@ pub fn load(url: &str, l: &Load, dir: &Path, pid: u32, what: &str) -> anyhow::Re
         );
     }
     Ok(Run {
+        other_pct,
         wrk: r,
         cpu_s: c1 - c0,
         log_cpu_s: g1 - g0,
     })
 }
 
-/// Server CPU per request over several runs, microseconds: (all, log writer).
-pub fn cpu_per_request_us(runs: &[Run]) -> (f64, f64) {
+/// CPU per request over several runs, microseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuPerRequest {
+    /// The server (all its threads and processes).
+    pub server: f64,
+    /// Of which the access-log writer thread.
+    pub log_writer: f64,
+    /// wrk.
+    pub client: f64,
+}
+
+/// CPU per request over `runs`.
+pub fn cpu_per_request_us(runs: &[Run]) -> CpuPerRequest {
     let n = runs.iter().map(|r| r.wrk.requests).sum::<u64>().max(1) as f64;
-    let cpu = runs.iter().map(|r| r.cpu_s).sum::<f64>();
-    let log = runs.iter().map(|r| r.log_cpu_s).sum::<f64>();
-    (cpu * 1e6 / n, log * 1e6 / n)
+    let per = |f: &dyn Fn(&Run) -> f64| runs.iter().map(f).sum::<f64>() * 1e6 / n;
+    CpuPerRequest {
+        server: per(&|r| r.cpu_s),
+        log_writer: per(&|r| r.log_cpu_s),
+        client: per(&|r| r.wrk.client_cpu_s),
+    }
+}
+
+/// The median of each figure over `runs` (requests and errors are not carried).
+pub fn median_latency(runs: &[Run]) -> WrkResult {
+    let m = |f: fn(&WrkResult) -> f64| median(&runs.iter().map(|r| f(&r.wrk)).collect::<Vec<_>>());
+    WrkResult {
+        rps: m(|w| w.rps),
+        p50: m(|w| w.p50),
+        p75: m(|w| w.p75),
+        p90: m(|w| w.p90),
+        p99: m(|w| w.p99),
+        ..WrkResult::default()
+    }
 }
 
 /// Lines in a file (access logs).

@@ -68,22 +68,27 @@ pub fn loadavg() -> String {
 /// Share of all CPUs busy over `window` (other work on the machine when sampled while
 /// the benchmark itself is idle), in percent.
 pub fn cpu_busy(window: Duration) -> Option<f64> {
-    fn sample() -> Option<(u64, u64)> {
-        let stat = std::fs::read_to_string("/proc/stat").ok()?;
-        let line = stat.lines().next()?;
-        let v: Vec<u64> = line
-            .split_whitespace()
-            .skip(1)
-            .filter_map(|x| x.parse().ok())
-            .collect();
-        let idle = v.get(3)? + v.get(4).copied().unwrap_or(0);
-        Some((v.iter().sum(), idle))
-    }
-    let (t0, i0) = sample()?;
+    let (b0, t0) = cpu_times()?;
     std::thread::sleep(window);
-    let (t1, i1) = sample()?;
-    let total = t1.checked_sub(t0).filter(|t| *t > 0)?;
-    Some(100.0 * (total - (i1 - i0).min(total)) as f64 / total as f64)
+    let (b1, t1) = cpu_times()?;
+    let total = (t1 - t0).max(f64::EPSILON);
+    Some(100.0 * ((b1 - b0) / total).clamp(0.0, 1.0))
+}
+
+/// CPU time of the whole machine so far, in `/proc/stat` ticks: (busy, total), all CPUs.
+pub fn cpu_times() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let v: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let idle = v.get(3)? + v.get(4).copied().unwrap_or(0);
+    // guest time is already counted in user time.
+    let total: u64 = v.iter().take(8).sum();
+    Some(((total - idle.min(total)) as f64, total as f64))
 }
 
 /// Number of CPUs available.

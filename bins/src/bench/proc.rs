@@ -161,21 +161,23 @@ pub fn tree_cpu_secs(pid: u32) -> f64 {
     t as f64 / clk_tck()
 }
 
-/// CPU time used so far by the live threads of `pid` whose name starts with `prefix`, seconds.
-pub fn thread_cpu_secs(pid: u32, prefix: &str) -> f64 {
+/// CPU time used so far by the live threads of `pid` whose name starts with one of
+/// `prefixes`, seconds.
+pub fn thread_cpu_secs(pid: u32, prefixes: &[&str]) -> f64 {
     let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return 0.0;
     };
     let t: u64 = dir
         .flatten()
         .filter_map(|e| stat_fields(&format!("{}/stat", e.path().display())))
-        .filter(|(comm, _)| comm.starts_with(prefix))
+        .filter(|(comm, _)| prefixes.iter().any(|p| comm.starts_with(p)))
         .map(|(_, f)| ticks(&f))
         .sum();
     t as f64 / clk_tck()
 }
 
-fn clk_tck() -> f64 {
+/// Clock ticks per second of `/proc` CPU times.
+pub fn clk_tck() -> f64 {
     static TCK: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
     *TCK.get_or_init(|| {
         Command::new("getconf")

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::measure::cpu_per_request_us;
+use super::measure::{cpu_per_request_us, median_latency};
 use super::report::{Report, Row};
 use super::run::{Figures, Options};
 use super::{cpus, median, nginx, wrk};
@@ -30,8 +30,7 @@ pub fn report(o: &Options, f: &Figures) -> Report {
     let mut rep = Report::default();
     let rows = &mut rep.rows;
     let (ours, ngx) = (rps(&f.ours), rps(&f.nginx));
-    let (ours_cpu, log_cpu) = cpu_per_request_us(&f.ours);
-    let (ngx_cpu, _) = cpu_per_request_us(&f.nginx);
+    let (ours_cpu, ngx_cpu) = (cpu_per_request_us(&f.ours), cpu_per_request_us(&f.nginx));
     rows.push(
         Row::compared(
             format!("is_login throughput, median of {}", f.ours.len()),
@@ -44,20 +43,31 @@ pub fn report(o: &Options, f: &Figures) -> Report {
     );
     rows.push(Row::compared(
         "server CPU per request (all threads)",
-        ours_cpu,
-        ngx_cpu,
+        ours_cpu.server,
+        ngx_cpu.server,
         "µs",
         1,
     ));
     rows.push(Row::alone(
-        "… of which the access-log writer thread",
-        format!("{log_cpu:.1} µs"),
+        "… of which a log writer/flusher thread (the rest of the log cost is in the request path)",
+        format!("{:.1} µs", ours_cpu.log_writer),
+    ));
+    rows.push(Row::compared(
+        "wrk's own CPU per request",
+        ours_cpu.client,
+        ngx_cpu.client,
+        "µs",
+        1,
     ));
 
-    let (a, b) = (&f.ours_paced.wrk, &f.nginx_paced.wrk);
+    let (a, b) = (
+        median_latency(&f.ours_paced),
+        median_latency(&f.nginx_paced),
+    );
     let at = format!(
-        "at {:.0} req/s fixed (½ of ours)",
-        f.paced.paced_rate().unwrap_or(0.0)
+        "at {:.0} req/s fixed (½ of ours), median of {}",
+        f.paced.paced_rate().unwrap_or(0.0),
+        f.ours_paced.len()
     );
     rows.push(Row::compared(
         format!("is_login p50 {at}"),
@@ -78,7 +88,7 @@ pub fn report(o: &Options, f: &Figures) -> Report {
             .target(format!("≤ {MAX_P99_MS} ms"), a.p99 <= MAX_P99_MS),
     );
     rows.push(Row::compared(
-        "rate achieved in that run",
+        "rate achieved in those runs",
         a.rps,
         b.rps,
         "req/s",
@@ -115,7 +125,7 @@ pub fn report(o: &Options, f: &Figures) -> Report {
     let [idle, login, loaded] = f.mem;
     rows.push(
         Row::compared(
-            "RSS idle (start + 1 s)",
+            "RSS idle (start on the existing data dir + 1 s)",
             mb(idle.rss),
             mb(f.nginx_rss_kib[0]),
             "MB",
@@ -128,7 +138,11 @@ pub fn report(o: &Options, f: &Figures) -> Report {
         format!("{:.1} / {:.1} MB", mb(idle.anon), mb(idle.file)),
     ));
     rows.push(Row::alone(
-        "RSS after one login",
+        "RSS 1 s after the first start (empty data dir: admin password hashed)",
+        format!("{:.1} MB", mb(f.first_idle.rss)),
+    ));
+    rows.push(Row::alone(
+        "RSS after 3 logins (argon2id buffers)",
         format!("{:.1} MB", mb(login.rss)),
     ));
     rows.push(Row::compared(
@@ -157,7 +171,7 @@ pub fn report(o: &Options, f: &Figures) -> Report {
         format!("{:.1} ms (max {:.1})", g.hash_ms.0, g.hash_ms.1),
     ));
     rows.push(Row::alone(
-        "Hasher::new (hashes a dummy: paid at every start)",
+        "Hasher::new (part of start-up)",
         format!("{:.1} ms", g.new_ms),
     ));
     rows.push(Row::alone(
@@ -166,7 +180,7 @@ pub fn report(o: &Options, f: &Figures) -> Report {
     ));
 
     if let Some((full, at_rate)) = &f.quiet {
-        let (q_cpu, _) = cpu_per_request_us(std::slice::from_ref(full));
+        let q_cpu = cpu_per_request_us(std::slice::from_ref(full)).server;
         let with = "baseline: with access log";
         rows.push(Row::compared(
             format!("diagnosis: is_login throughput, BK_LOG=warn ({with})"),
@@ -178,12 +192,12 @@ pub fn report(o: &Options, f: &Figures) -> Report {
         rows.push(Row::compared(
             format!("diagnosis: CPU per request, BK_LOG=warn ({with})"),
             q_cpu,
-            ours_cpu,
+            ours_cpu.server,
             "µs",
             1,
         ));
         rows.push(Row::compared(
-            format!("diagnosis: p99 {at}, BK_LOG=warn ({with})"),
+            format!("diagnosis: p99 at the same rate (one run), BK_LOG=warn ({with})"),
             at_rate.wrk.p99,
             a.p99,
             "ms",
@@ -243,8 +257,21 @@ fn header(o: &Options, f: &Figures) -> Vec<String> {
             f.paced.flags()
         ),
     ];
-    if f.machine_before.1.is_some_and(|b| b > 20.0) || f.machine_after.1.is_some_and(|b| b > 20.0) {
-        h.push("**warning: the machine was busy with other work; figures are pessimistic: re-run when idle**".into());
+    let runs = f
+        .ours
+        .iter()
+        .chain(&f.nginx)
+        .chain(&f.ours_paced)
+        .chain(&f.nginx_paced);
+    let during = runs.map(|r| r.other_pct).fold(0.0, f64::max);
+    if f.machine_before.1.is_some_and(|b| b > 20.0)
+        || f.machine_after.1.is_some_and(|b| b > 20.0)
+        || during > 25.0
+    {
+        h.push(format!(
+            "**warning: the machine was busy with other work (up to {during:.0}% of its CPU time during a run went \
+             to neither server nor wrk); figures are pessimistic: re-run when idle**"
+        ));
     }
     h
 }
@@ -263,10 +290,43 @@ fn notes(n: &mut Vec<String>, f: &Figures) {
             .join(", ")
     };
     let d = f.paced.delay_ms.unwrap_or(0);
+    let ratios: Vec<String> = f
+        .ours
+        .iter()
+        .zip(&f.nginx)
+        .map(|(a, b)| format!("{:.2}", a.wrk.rps / b.wrk.rps.max(1.0)))
+        .collect();
     n.push(format!(
-        "- Throughput runs (req/s), ours: {}; nginx: {}.",
+        "- Throughput runs (req/s), ours: {}; nginx: {}; ratio per round: {} (rounds alternate, so the ratio \
+         within a round is the least disturbed by other work on the machine).",
         list(&f.ours),
-        list(&f.nginx)
+        list(&f.nginx),
+        ratios.join(", ")
+    ));
+    let other = |runs: &[super::measure::Run]| {
+        runs.iter()
+            .map(|r| format!("{:.0}%", r.other_pct))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    n.push(format!(
+        "- CPU used by neither server nor wrk during each run (other processes, interrupts; a jump marks a \
+         disturbed round): throughput ours {}, nginx {}; fixed rate ours {}, nginx {}.",
+        other(&f.ours),
+        other(&f.nginx),
+        other(&f.ours_paced),
+        other(&f.nginx_paced)
+    ));
+    let p99s = |runs: &[super::measure::Run]| {
+        runs.iter()
+            .map(|r| format!("{:.3}", r.wrk.p99))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    n.push(format!(
+        "- Fixed-rate p99 per round (ms), ours: {}; nginx: {}.",
+        p99s(&f.ours_paced),
+        p99s(&f.nginx_paced)
     ));
     n.push(format!(
         "- Start-up times (ms), ours: {}; nginx: {}.",
@@ -283,8 +343,9 @@ fn notes(n: &mut Vec<String>, f: &Figures) {
         2 * d
     ));
     n.push(
-        "- Server CPU per request: user + system time of the server's process(es) during the throughput runs \
-         divided by the requests answered; wrk's own CPU is not included."
+        "- CPU per request: user + system time of the server's process(es), and of wrk, during the throughput \
+         runs, divided by the requests answered. Server and wrk share the CPUs, so when both are busy the \
+         throughput is about CPUs / (server + wrk CPU per request)."
             .into(),
     );
     let conf = nginx::config(

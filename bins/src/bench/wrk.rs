@@ -1,7 +1,8 @@
 //! Running `wrk` and reading its report.
 
+use std::io::Read;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// Load shape, identical for the service and its baseline.
 #[derive(Debug, Clone)]
@@ -56,6 +57,8 @@ pub struct WrkResult {
     pub p90: f64,
     /// 99th percentile, ms.
     pub p99: f64,
+    /// CPU time wrk itself used, seconds.
+    pub client_cpu_s: f64,
 }
 
 /// Run wrk against `url`; `work` holds the pacing script when one is needed.
@@ -79,19 +82,27 @@ pub fn run(url: &str, load: &Load, work: &Path) -> anyhow::Result<WrkResult> {
         std::fs::write(&script, lua)?;
         cmd.arg("-s").arg(script);
     }
-    cmd.arg(url);
-    let out = cmd
-        .output()
+    cmd.arg(url).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
         .map_err(|e| anyhow::anyhow!("cannot run wrk: {e} (apt-get install -y wrk)"))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        anyhow::bail!(
-            "wrk failed ({}): {text}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
+    let (mut text, mut err) = (String::new(), String::new());
+    if let Some(mut o) = child.stdout.take() {
+        o.read_to_string(&mut text)?;
     }
-    parse(&text).ok_or_else(|| anyhow::anyhow!("cannot read wrk's report:\n{text}"))
+    if let Some(mut e) = child.stderr.take() {
+        e.read_to_string(&mut err)?;
+    }
+    // wrk has exited (its output is closed) but is not reaped yet: its CPU time is still
+    // readable, and tells how much of the machine the client itself took.
+    let client_cpu_s = super::proc::tree_cpu_secs(child.id());
+    let status = child.wait()?;
+    if !status.success() {
+        anyhow::bail!("wrk failed ({status}): {text}{err}");
+    }
+    let mut r = parse(&text).ok_or_else(|| anyhow::anyhow!("cannot read wrk's report:\n{text}"))?;
+    r.client_cpu_s = client_cpu_s;
+    Ok(r)
 }
 
 /// Parse wrk 4's text report.

@@ -6,6 +6,11 @@ use std::path::PathBuf;
 use bk_bins::bench::run::{self, Options};
 use clap::Parser;
 
+// The allocator of `bk` itself, so the argon2id timings (a 19 MiB buffer per call) are
+// those the service sees.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Benchmark `bk up` against nginx on this machine.
 #[derive(Debug, Parser)]
 #[command(
