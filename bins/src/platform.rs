@@ -86,6 +86,10 @@ pub async fn serve(cfg: BkConfig, mode: Mode) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, startup_ms = started.elapsed().as_millis() as u64, database = cfg_db_kind(&cfg), "listening");
+    // Answers go out at once on keep-alive connections (as nginx does), not after Nagle's delay.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -13,7 +13,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::error::ApiError;
 use crate::lang::Lang;
@@ -32,17 +32,53 @@ pub enum Style {
 
 /// Success with `data`.
 pub fn ok<T: Serialize>(style: Style, request_id: &str, data: T) -> Response {
-    let data = serde_json::to_value(data).unwrap_or(Value::Null);
-    let body = match style {
-        Style::LoginV1 => json!({"result": true, "code": "00", "message": "", "data": data}),
-        Style::LoginV2 => {
-            json!({"result": true, "bk_error_code": 0, "bk_error_msg": "", "data": data})
-        }
-        Style::Platform => {
-            json!({"result": true, "code": 0, "message": "", "data": data, "request_id": request_id})
-        }
-    };
-    (StatusCode::OK, Json(body)).into_response()
+    // Serialised straight from structs: no intermediate `serde_json::Value` on the hot path.
+    #[derive(Serialize)]
+    struct V1<T> {
+        result: bool,
+        code: &'static str,
+        message: &'static str,
+        data: T,
+    }
+    #[derive(Serialize)]
+    struct V2<T> {
+        result: bool,
+        bk_error_code: i64,
+        bk_error_msg: &'static str,
+        data: T,
+    }
+    #[derive(Serialize)]
+    struct Platform<'a, T> {
+        result: bool,
+        code: i64,
+        message: &'static str,
+        data: T,
+        request_id: &'a str,
+    }
+    match style {
+        Style::LoginV1 => Json(V1 {
+            result: true,
+            code: "00",
+            message: "",
+            data,
+        })
+        .into_response(),
+        Style::LoginV2 => Json(V2 {
+            result: true,
+            bk_error_code: 0,
+            bk_error_msg: "",
+            data,
+        })
+        .into_response(),
+        Style::Platform => Json(Platform {
+            result: true,
+            code: 0,
+            message: "",
+            data,
+            request_id,
+        })
+        .into_response(),
+    }
 }
 
 /// Failure. Server faults are logged here with their source; the client gets the message.
