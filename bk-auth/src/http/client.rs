@@ -26,8 +26,6 @@ pub struct Client {
     pub csrf_cookie: Option<String>,
     /// Language for pages (cookie `blueking_language`, else `Accept-Language`).
     pub lang: Lang,
-    /// Whether the caller is a script rather than a browser page.
-    pub wants_json: bool,
 }
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -66,10 +64,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
             .map(|v| Lang::from_header(&v))
             .or_else(|| header(h, "accept-language").map(Lang::from_header))
             .unwrap_or_default();
-        let accept = header(h, "accept").unwrap_or_default();
-        let wants_json = header(h, "x-requested-with")
-            .is_some_and(|v| v.eq_ignore_ascii_case("XMLHttpRequest"))
-            || (accept.contains("application/json") && !accept.contains("text/html"));
         Ok(Client {
             info: ClientInfo {
                 address,
@@ -80,7 +74,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
             cookie_token: cookies::get(cookie_header, "bk_token"),
             csrf_cookie: cookies::get(cookie_header, cookies::CSRF),
             lang,
-            wants_json,
         })
     }
 }

@@ -51,6 +51,22 @@ pub(super) fn pick_token(param: Option<String>, client: &Client) -> Option<Strin
         .or_else(|| client.cookie_token.clone())
 }
 
+/// `is_login`: the username of the token in the parameter, else in the cookie. Reads the
+/// cookie straight from the headers: this is the hottest route and needs no [`Client`].
+pub(super) async fn is_login(
+    svc: &AppState,
+    headers: &HeaderMap,
+    param: Option<String>,
+) -> Result<String, ApiError> {
+    let token = param
+        .filter(|t| !t.is_empty())
+        .or_else(|| super::cookies::token_from_headers(headers))
+        .ok_or_else(|| {
+            ApiError::with_detail(bk_core::ErrorCode::InvalidToken, "bk_token is required")
+        })?;
+    Ok(svc.is_login(&token).await?.ok_or(AuthError::InvalidToken)?)
+}
+
 /// Authorize a directory look-up: service trust, or a live token.
 async fn require_token_or_trust(
     svc: &AppState,

@@ -1,7 +1,7 @@
 //! `/login/api/profile/`: the caller's own profile and password.
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use bk_core::ApiError;
 use bk_core::http::ApiContext;
@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::admin::{UserView, caller};
+use super::admin::{Authed, UserView};
 use super::{AppState, Client, cookies};
 use crate::service::profile::ProfilePatch;
 
@@ -32,15 +32,8 @@ pub(super) struct PasswordChange {
 
 /// The caller's profile.
 #[utoipa::path(get, path = "/login/api/profile/", tag = "profile", responses((status = 200, body = UserView), (status = 401)))]
-async fn me(
-    State(svc): State<AppState>,
-    ctx: ApiContext,
-    client: Client,
-    headers: HeaderMap,
-) -> Response {
-    let r =
-        async { Ok::<_, ApiError>(UserView::from(&caller(&svc, &client, &headers).await?.user)) }
-            .await;
+async fn me(State(_svc): State<AppState>, ctx: ApiContext, Authed(who): Authed) -> Response {
+    let r = async { Ok::<_, ApiError>(UserView::from(&who.user)) }.await;
     ctx.reply(r)
 }
 
@@ -50,15 +43,10 @@ async fn me(
 async fn update(
     State(svc): State<AppState>,
     ctx: ApiContext,
-    client: Client,
-    headers: HeaderMap,
+    Authed(who): Authed,
     Json(p): Json<ProfilePatch>,
 ) -> Response {
-    let r = async {
-        let who = caller(&svc, &client, &headers).await?;
-        Ok::<_, ApiError>(UserView::from(&svc.update_profile(&who, p).await?))
-    }
-    .await;
+    let r = async { Ok::<_, ApiError>(UserView::from(&svc.update_profile(&who, p).await?)) }.await;
     ctx.reply(r)
 }
 
@@ -69,12 +57,11 @@ async fn update(
 async fn change_password(
     State(svc): State<AppState>,
     ctx: ApiContext,
+    Authed(who): Authed,
     client: Client,
-    headers: HeaderMap,
     Json(b): Json<PasswordChange>,
 ) -> Response {
     let r = async {
-        let who = caller(&svc, &client, &headers).await?;
         Ok::<_, ApiError>(
             svc.change_password(&who, &b.old_password, &b.new_password, &client.info)
                 .await?,

@@ -4,7 +4,6 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use bk_core::ApiError;
 use bk_core::http::ApiContext;
 use bk_core::http::extract::{Json, Query};
 use serde::{Deserialize, Serialize};
@@ -13,8 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::legacy::{self, NameList};
-use super::{AppState, Client, cookies};
-use crate::error::AuthError;
+use super::{AppState, Client};
 use crate::model::User;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -92,21 +90,8 @@ async fn is_login(
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    let Some(token) = q
-        .bk_token
-        .filter(|t| !t.is_empty())
-        .or_else(|| cookies::token_from_headers(&headers))
-    else {
-        return ctx.err(ApiError::with_detail(
-            bk_core::ErrorCode::InvalidToken,
-            "bk_token is required",
-        ));
-    };
-    match svc.is_login(&token).await {
-        Ok(Some(username)) => ctx.ok(serde_json::json!({ "username": username })),
-        Ok(None) => ctx.err(AuthError::InvalidToken),
-        Err(e) => ctx.err(e),
-    }
+    let r = legacy::is_login(&svc, &headers, q.bk_token).await;
+    ctx.reply(r.map(|u| serde_json::json!({ "username": u })))
 }
 
 /// The user of a `bk_token` (or, with service trust, the user named by `username`).

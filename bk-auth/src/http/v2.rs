@@ -6,14 +6,13 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use bk_core::http::extract::{Json, Query};
 use bk_core::http::{ApiContext, envelope};
-use bk_core::{ApiError, ErrorCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::legacy::{self, NameList};
-use super::{AppState, Client, cookies};
+use super::{AppState, Client};
 use crate::error::AuthError;
 use crate::model::User;
 
@@ -95,21 +94,8 @@ async fn is_login(
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    let Some(token) = q
-        .bk_token
-        .filter(|t| !t.is_empty())
-        .or_else(|| cookies::token_from_headers(&headers))
-    else {
-        return ctx.err(ApiError::with_detail(
-            ErrorCode::InvalidToken,
-            "bk_token is required",
-        ));
-    };
-    match svc.is_login(&token).await {
-        Ok(Some(username)) => ctx.ok(serde_json::json!({ "bk_username": username })),
-        Ok(None) => ctx.err(AuthError::InvalidToken),
-        Err(e) => ctx.err(e),
-    }
+    let r = legacy::is_login(&svc, &headers, q.bk_token).await;
+    ctx.reply(r.map(|u| serde_json::json!({ "bk_username": u })))
 }
 
 /// The user of a `bk_token` (or, with service trust, `bk_username`).

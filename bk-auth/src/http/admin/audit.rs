@@ -1,7 +1,6 @@
 //! `/login/api/admin/audit/`: the login audit log.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use bk_core::ApiError;
 use bk_core::http::ApiContext;
@@ -9,8 +8,8 @@ use bk_core::http::extract::Query;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::caller;
-use crate::http::{AppState, Client};
+use super::Authed;
+use crate::http::AppState;
 use crate::model::{AuditQuery, LoginResult};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -57,12 +56,10 @@ pub(super) struct AuditPage {
 pub(super) async fn list(
     State(svc): State<AppState>,
     ctx: ApiContext,
-    client: Client,
-    headers: HeaderMap,
+    Authed(who): Authed,
     Query(p): Query<AuditParams>,
 ) -> Response {
     let r = async {
-        let who = caller(&svc, &client, &headers).await?;
         let result = match p.result.as_deref().filter(|r| !r.is_empty()) {
             None => None,
             Some(r) => Some(

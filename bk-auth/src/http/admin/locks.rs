@@ -1,13 +1,12 @@
 //! `/login/api/admin/locks/`: throttled and locked accounts and addresses.
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use bk_core::ApiError;
 use bk_core::http::ApiContext;
 
-use super::caller;
-use crate::http::{AppState, Client};
+use super::Authed;
+use crate::http::AppState;
 use crate::throttle::Block;
 
 /// Keys (accounts `user:<name>`, addresses `ip:<addr>`) currently delayed or locked.
@@ -16,14 +15,9 @@ use crate::throttle::Block;
 pub(super) async fn list(
     State(svc): State<AppState>,
     ctx: ApiContext,
-    client: Client,
-    headers: HeaderMap,
+    Authed(who): Authed,
 ) -> Response {
-    let r = async {
-        let who = caller(&svc, &client, &headers).await?;
-        Ok::<_, ApiError>(svc.blocks(&who).await?)
-    }
-    .await;
+    let r = async { Ok::<_, ApiError>(svc.blocks(&who).await?) }.await;
     ctx.reply(r)
 }
 
@@ -33,12 +27,10 @@ pub(super) async fn list(
 pub(super) async fn unlock(
     State(svc): State<AppState>,
     ctx: ApiContext,
-    client: Client,
-    headers: HeaderMap,
+    Authed(who): Authed,
     Path(key): Path<String>,
 ) -> Response {
     let r = async {
-        let who = caller(&svc, &client, &headers).await?;
         svc.unblock(&who, &key).await?;
         Ok::<_, ApiError>(serde_json::json!({ "unlocked": key }))
     }

@@ -9,14 +9,16 @@ mod transfer;
 mod users;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::HeaderMap;
-use bk_core::ApiError;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::Response;
+use bk_core::http::ApiContext;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppState, Client};
+use super::AppState;
 use crate::model::User;
 use crate::service::Caller;
 
@@ -40,23 +42,29 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     small.merge(big)
 }
 
-/// The token of an API caller: `Authorization: Bearer`, else the cookie.
-pub(super) fn api_token(client: &Client, headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned())
-        .or_else(|| client.cookie_token.clone())
-}
+/// The authenticated caller of an API request: `Authorization: Bearer <bk_token>`, else
+/// the `bk_token` cookie. Rejects with 401 in the platform envelope.
+pub(crate) struct Authed(pub Caller);
 
-/// The authenticated caller of an API request.
-pub(super) async fn caller(
-    svc: &AppState,
-    client: &Client,
-    headers: &HeaderMap,
-) -> Result<Caller, ApiError> {
-    Ok(svc.caller(api_token(client, headers).as_deref()).await?)
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        svc: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_owned())
+            .or_else(|| super::cookies::token_from_headers(&parts.headers));
+        match svc.caller(token.as_deref()).await {
+            Ok(c) => Ok(Authed(c)),
+            Err(e) => Err(ApiContext::from_parts(parts).err(e)),
+        }
+    }
 }
 
 /// A user as the admin API shows it (never the password hash).

@@ -10,8 +10,8 @@ use bk_core::{ApiError, ErrorCode};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::caller;
-use crate::http::{AppState, Client};
+use super::Authed;
+use crate::http::AppState;
 use crate::service::transfer::Format;
 use crate::store::ImportReport;
 
@@ -38,16 +38,12 @@ pub(super) struct ImportQuery {
 pub(super) async fn export(
     State(svc): State<AppState>,
     ctx: ApiContext,
-    client: Client,
-    headers: HeaderMap,
+    Authed(who): Authed,
     Query(q): Query<ExportQuery>,
 ) -> Response {
     let format = q.format.unwrap_or_default();
-    let r = async {
-        let who = caller(&svc, &client, &headers).await?;
-        Ok::<_, ApiError>(svc.export_users(&who, format, q.include_hashes).await?)
-    }
-    .await;
+    let r =
+        async { Ok::<_, ApiError>(svc.export_users(&who, format, q.include_hashes).await?) }.await;
     match r {
         Ok(body) => {
             let (ct, name) = match format {
@@ -79,13 +75,12 @@ pub(super) async fn export(
 pub(super) async fn import(
     State(svc): State<AppState>,
     ctx: ApiContext,
-    client: Client,
+    Authed(who): Authed,
     headers: HeaderMap,
     Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> Response {
     let r = async {
-        let who = caller(&svc, &client, &headers).await?;
         let ct = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())

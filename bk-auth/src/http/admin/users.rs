@@ -1,7 +1,6 @@
 //! `/login/api/admin/users/...`: list, create, read, update, delete, roles, passwords.
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use bk_core::ApiError;
 use bk_core::http::ApiContext;
@@ -10,9 +9,9 @@ use bk_core::types::Role;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{UserView, caller};
+use super::{Authed, UserView};
+use crate::http::AppState;
 use crate::http::legacy::parse_role;
-use crate::http::{AppState, Client};
 use crate::model::{Page, UserPatch, UserQuery};
 use crate::service::{CreateUser, PasswordReset};
 
@@ -95,12 +94,10 @@ pub(super) struct PasswordBody {
 pub(super) async fn list(
     State(svc): State<AppState>,
     ctx: ApiContext,
-    client: Client,
-    headers: HeaderMap,
+    Authed(who): Authed,
     Query(q): Query<ListQuery>,
 ) -> Response {
     let r = async {
-        let who = caller(&svc, &client, &headers).await?;
         let query = UserQuery {
             search: q.search.filter(|s| !s.is_empty()),
             role: parse_role(q.role.as_deref())?,
@@ -120,12 +117,10 @@ pub(super) async fn list(
 pub(super) async fn create(
     State(svc): State<AppState>,
     ctx: ApiContext,
-    client: Client,
-    headers: HeaderMap,
+    Authed(who): Authed,
     Json(body): Json<CreateUser>,
 ) -> Response {
     let r = async {
-        let who = caller(&svc, &client, &headers).await?;
         let (user, PasswordReset { password }) = svc.create_user(&who, body).await?;
         Ok::<_, ApiError>(Created {
             user: UserView::from(&user),
@@ -142,15 +137,12 @@ pub(super) async fn create(
 pub(super) async fn get(
     State(svc): State<AppState>,
     ctx: ApiContext,
-    client: Client,
-    headers: HeaderMap,
+    Authed(who): Authed,
     Path(username): Path<String>,
 ) -> Response {
-    let r = async {
-        let who = caller(&svc, &client, &headers).await?;
-        Ok::<_, ApiError>(UserView::from(&svc.get_user_admin(&who, &username).await?))
-    }
-    .await;
+    let r =
+        async { Ok::<_, ApiError>(UserView::from(&svc.get_user_admin(&who, &username).await?)) }
+            .await;
     ctx.reply(r)
 }
 
@@ -160,13 +152,11 @@ pub(super) async fn get(
 pub(super) async fn update(
     State(svc): State<AppState>,
     ctx: ApiContext,
-    client: Client,
-    headers: HeaderMap,
+    Authed(who): Authed,
     Path(username): Path<String>,
     Json(b): Json<UpdateBody>,
 ) -> Response {
     let r = async {
-        let who = caller(&svc, &client, &headers).await?;
         let patch = UserPatch {
             chname: b.chname,
             qq: b.qq,
@@ -191,12 +181,10 @@ pub(super) async fn update(
 pub(super) async fn delete(
     State(svc): State<AppState>,
     ctx: ApiContext,
-    client: Client,
-    headers: HeaderMap,
+    Authed(who): Authed,
     Path(username): Path<String>,
 ) -> Response {
     let r = async {
-        let who = caller(&svc, &client, &headers).await?;
         svc.delete_user(&who, &username).await?;
         Ok::<_, ApiError>(serde_json::json!({ "deleted": username }))
     }
@@ -210,13 +198,11 @@ pub(super) async fn delete(
 pub(super) async fn set_roles(
     State(svc): State<AppState>,
     ctx: ApiContext,
-    client: Client,
-    headers: HeaderMap,
+    Authed(who): Authed,
     Path(username): Path<String>,
     Json(b): Json<RolesBody>,
 ) -> Response {
     let r = async {
-        let who = caller(&svc, &client, &headers).await?;
         Ok::<_, ApiError>(UserView::from(
             &svc.set_roles(&who, &username, &b.roles).await?,
         ))
@@ -231,15 +217,11 @@ pub(super) async fn set_roles(
 pub(super) async fn reset_password(
     State(svc): State<AppState>,
     ctx: ApiContext,
-    client: Client,
-    headers: HeaderMap,
+    Authed(who): Authed,
     Path(username): Path<String>,
     Json(b): Json<PasswordBody>,
 ) -> Response {
-    let r = async {
-        let who = caller(&svc, &client, &headers).await?;
-        Ok::<_, ApiError>(svc.reset_password(&who, &username, b.password).await?)
-    }
-    .await;
+    let r =
+        async { Ok::<_, ApiError>(svc.reset_password(&who, &username, b.password).await?) }.await;
     ctx.reply(r)
 }
