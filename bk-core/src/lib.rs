@@ -11,6 +11,7 @@
 //! Default features bring only serde, thiserror and http types, so SDK users and the
 //! agent do not compile the server stack.
 
+pub mod agent_proto;
 pub mod clock;
 pub mod config;
 pub mod crypto;
