@@ -126,13 +126,41 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// Which stream limit stopped the archive.
+#[derive(Debug, Clone, Copy)]
+enum Trip {
+    Size,
+    Ratio,
+}
+
+impl Trip {
+    fn reason(self, limits: &Limits) -> String {
+        match self {
+            Trip::Size => format!(
+                "the decompressed archive is over {} bytes (content plus headers)",
+                limits
+                    .max_unpacked_bytes
+                    .saturating_add(limits.max_entries as u64 * HEADER_ALLOWANCE)
+            ),
+            Trip::Ratio => ratio_reason(limits),
+        }
+    }
+}
+
+fn ratio_reason(limits: &Limits) -> String {
+    format!(
+        "compression ratio over {}:1 (a decompression bomb?)",
+        limits.max_ratio
+    )
+}
+
 /// Guards the decompressed stream as a whole: total size and compression ratio.
 struct Guard<R> {
     inner: R,
     out: u64,
     compressed: Rc<Cell<u64>>,
     limits: Limits,
-    tripped: Rc<Cell<Option<&'static str>>>,
+    tripped: Rc<Cell<Option<Trip>>>,
 }
 
 impl<R: Read> Read for Guard<R> {
@@ -143,16 +171,16 @@ impl<R: Read> Read for Guard<R> {
             .limits
             .max_unpacked_bytes
             .saturating_add((self.limits.max_entries as u64).saturating_mul(HEADER_ALLOWANCE));
-        let why = if self.out > cap {
-            Some("the decompressed archive is over the size limit")
+        let trip = if self.out > cap {
+            Some(Trip::Size)
         } else if over_ratio(self.out, self.compressed.get(), &self.limits) {
-            Some("compression ratio over the limit (a decompression bomb?)")
+            Some(Trip::Ratio)
         } else {
             None
         };
-        if let Some(why) = why {
-            self.tripped.set(Some(why));
-            return Err(io::Error::other(why));
+        if let Some(trip) = trip {
+            self.tripped.set(Some(trip));
+            return Err(io::Error::other("package limit reached"));
         }
         Ok(n)
     }
@@ -168,7 +196,7 @@ struct Extractor<'a> {
     entries: usize,
     bytes: u64,
     compressed: Rc<Cell<u64>>,
-    tripped: Rc<Cell<Option<&'static str>>>,
+    tripped: Rc<Cell<Option<Trip>>>,
     last: String,
     buf: Vec<u8>,
 }
@@ -215,8 +243,8 @@ impl<'a> Extractor<'a> {
         } else {
             format!("the entry after `{}`", self.last)
         };
-        if let Some(why) = self.tripped.get() {
-            return PackageError::too_large(&at, why);
+        if let Some(trip) = self.tripped.get() {
+            return PackageError::too_large(&at, trip.reason(self.limits));
         }
         if self.entries == 0 {
             return PackageError::Invalid(format!("not a .tar.gz archive: {e}"));
@@ -341,20 +369,21 @@ impl<'a> Extractor<'a> {
             let n = match entry.read(&mut self.buf) {
                 Ok(0) => break,
                 Ok(n) => n,
-                Err(e) => return Err(self.stream_error(&e)),
+                Err(e) => {
+                    return Err(match self.tripped.get() {
+                        Some(trip) => PackageError::too_large(name, trip.reason(self.limits)),
+                        None => PackageError::Invalid(format!(
+                            "the archive is corrupt or truncated in entry `{name}`: {e}"
+                        )),
+                    });
+                }
             };
             self.bytes += n as u64;
             if self.bytes > limit {
                 return Err(over_size());
             }
             if over_ratio(self.bytes, self.compressed.get(), self.limits) {
-                return Err(PackageError::too_large(
-                    name,
-                    format!(
-                        "compression ratio over {}:1 (a decompression bomb?)",
-                        self.limits.max_ratio
-                    ),
-                ));
+                return Err(PackageError::too_large(name, ratio_reason(self.limits)));
             }
             file.write_all(&self.buf[..n])
                 .map_err(|e| self.write_error(name, e))?;
@@ -367,11 +396,16 @@ impl<'a> Extractor<'a> {
     }
 }
 
-/// The entry's path as plain names below the root; `None` for the root itself.
+/// The entry's path as plain names below the root; `None` for the root itself. Names and
+/// paths the file system could not hold are the package's fault, not ours, so they are
+/// refused here rather than failing later as a disk error.
 fn safe_relative(path: &Path) -> Result<Option<PathBuf>, &'static str> {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
+            Component::Normal(p) if p.len() > 255 => {
+                return Err("a name in the path is over 255 bytes");
+            }
             Component::Normal(p) => out.push(p),
             Component::CurDir => {}
             Component::ParentDir => return Err("`..` in a path is not allowed"),
@@ -379,6 +413,9 @@ fn safe_relative(path: &Path) -> Result<Option<PathBuf>, &'static str> {
                 return Err("absolute paths are not allowed");
             }
         }
+    }
+    if out.as_os_str().len() > 1024 {
+        return Err("the path is over 1024 bytes");
     }
     Ok((!out.as_os_str().is_empty()).then_some(out))
 }
