@@ -52,10 +52,15 @@ impl Node {
     }
 
     /// A scalar as text (for keys and string-like fields); `None` for null, lists and maps.
+    /// Whole floats keep their `.0` (`app_version: 2.0` is "2.0", as BlueKing's Python reads
+    /// it), so a version or an env value does not silently lose it.
     pub fn scalar_text(&self) -> Option<String> {
         match self {
             Node::Bool(b) => Some(b.to_string()),
             Node::Int(i) => Some(i.to_string()),
+            Node::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 => {
+                Some(format!("{f:.1}"))
+            }
             Node::Float(f) => Some(f.to_string()),
             Node::Str(s) => Some(s.clone()),
             Node::Null | Node::Seq(_) | Node::Map(_) => None,
@@ -233,6 +238,16 @@ mod tests {
         }
         let e = parse_yaml("app_desc.yaml", &doc).unwrap_err().to_string();
         assert!(e.contains("budget"), "{e}");
+    }
+
+    #[test]
+    fn numbers_as_text_keep_what_python_would_show() {
+        let n = parse_yaml("f", "a: 2.0\nb: 1.10\nc: 3\nd: -0.5\n").unwrap();
+        let text = |k| n.get(k).and_then(Node::scalar_text).unwrap();
+        assert_eq!(
+            [text("a"), text("b"), text("c"), text("d")],
+            ["2.0", "1.1", "3", "-0.5"]
+        );
     }
 
     #[test]

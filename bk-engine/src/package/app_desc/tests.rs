@@ -270,7 +270,7 @@ fn v3_reads_every_supported_field() {
     assert_eq!(d.app_name.as_deref(), Some("Demo"));
     assert_eq!(
         d.version.as_deref(),
-        Some("2"),
+        Some("2.0"),
         "a YAML number is kept as text"
     );
     let names: Vec<_> = d.modules.iter().map(|m| m.name.as_str()).collect();
