@@ -63,6 +63,12 @@ struct Parts {
 }
 
 fn spec_version(diag: &Diag, top: &mut Obj<'_>) -> Result<u8, PackageError> {
+    if top.present("specVersion") && top.present("spec_version") {
+        return Err(diag.err(
+            "specVersion",
+            "give either `spec_version` (2) or `specVersion` (3), not both",
+        ));
+    }
     let Some((key, node)) = top.take_any(&["specVersion", "spec_version"]) else {
         return Err(diag.err(
             "spec_version",

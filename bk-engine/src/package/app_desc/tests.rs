@@ -391,6 +391,7 @@ fn invalid_values_are_errors_that_name_the_field() {
         ("app: {}\n".into(), "app_desc.yaml: spec_version: missing"),
         ("spec_version: 1\nmodules: {}\n".into(), "app_desc.yaml: spec_version: unsupported spec version (supported: 2, 3)"),
         ("specVersion: 3\n".into(), "app_desc.yaml: modules: required"),
+        ("specVersion: 3\nspec_version: 2\n".into(), "app_desc.yaml: specVersion: give either `spec_version` (2) or `specVersion` (3), not both"),
         ("".into(), "app_desc.yaml: the file is empty"),
         ("spec_version: 2\nmodules: [a]\n".into(), "app_desc.yaml: modules: must be a mapping, got a list"),
         ("spec_version: 2\nmodules:\n  web: {processes: {web: {command: x}}}\nmodule: {}\n".into(), "app_desc.yaml: module: give either `modules` or `module`, not both"),

@@ -119,6 +119,47 @@ fn two_modules_has_a_default_and_an_api_module() {
 }
 
 #[test]
+fn archives_made_by_gnu_tar_stage_and_ours_list_in_gnu_tar() {
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = tmp.path().join("two-modules.tar.gz");
+    let samples = sample("");
+    let made = Command::new("tar")
+        .arg("-C")
+        .arg(&samples)
+        .args(["-czf"])
+        .arg(&archive)
+        .arg("two-modules")
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let staged = stage(&archive, &tmp.path().join("rel"), &Limits::default()).unwrap();
+    assert_eq!(staged.desc, described("two-modules"));
+    assert!(staged.root.join("frontend/server.py").is_file());
+
+    let (bytes, _) = crate::package::pack_dir(&sample("hello-v3"), &Limits::default()).unwrap();
+    let ours = tmp.path().join("ours.tar.gz");
+    std::fs::write(&ours, bytes).unwrap();
+    let listed = Command::new("tar")
+        .arg("-tzvf")
+        .arg(&ours)
+        .output()
+        .unwrap();
+    assert!(listed.status.success());
+    let listing = String::from_utf8(listed.stdout).unwrap();
+    let names: Vec<_> = listing
+        .lines()
+        .map(|l| l.split_whitespace().last().unwrap())
+        .collect();
+    assert_eq!(names, ["Procfile", "app_desc.yaml", "server.py"]);
+    assert!(
+        listing
+            .lines()
+            .all(|l| l.contains("0/0") && l.contains("1970-01-01")),
+        "{listing}"
+    );
+}
+
+#[test]
 fn bad_desc_is_refused_with_the_field_path() {
     let e = describe_dir(&sample("bad-desc"), &Limits::default()).unwrap_err();
     assert_eq!(
