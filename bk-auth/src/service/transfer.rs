@@ -13,7 +13,7 @@ use super::access::Caller;
 use crate::error::{AuthError, Result};
 use crate::idp::local::LOCAL;
 use crate::model::NewUser;
-use crate::password::{Hasher, policy};
+use crate::password::policy;
 use crate::store::ImportReport;
 
 /// Most users one import may carry.
@@ -237,12 +237,10 @@ impl LoginService {
         if let Some(p) = r.password.as_deref().filter(|p| !p.is_empty()) {
             policy::check(&self.cfg.password, &r.username, p)?;
         }
-        if let Some(h) = r.password_hash.as_deref().filter(|h| !h.is_empty())
-            && !Hasher::is_supported_hash(h)
-        {
-            return Err(AuthError::Invalid(
-                "password_hash: not an argon2 or pbkdf2_sha256 hash".into(),
-            ));
+        if let Some(h) = r.password_hash.as_deref().filter(|h| !h.is_empty()) {
+            self.hasher
+                .check_importable(h)
+                .map_err(|e| AuthError::Invalid(format!("password_hash: {e}")))?;
         }
         Ok(())
     }
