@@ -8,6 +8,8 @@ mod legacy_api;
 mod login_flow;
 mod oidc;
 mod oidc_login;
+mod permissions;
+mod revocation;
 mod sdk;
 mod storage;
 mod support;
