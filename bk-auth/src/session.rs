@@ -145,12 +145,19 @@ impl Sessions {
         } else {
             0
         };
-        let Some(session) = self.store.get(&hex(&digest)).await? else {
+        let Some(session) = self
+            .store
+            .get(&hex(&digest))
+            .await?
+            .filter(|s| self.is_live(s.expires_at, s.last_seen_at, now))
+        else {
+            // Drop a stale entry of this token (looked for under the read lock: unknown
+            // tokens are common and must not serialise on the write lock).
+            if self.policy.cache_ms > 0 && self.read_cache().entries.contains_key(&digest) {
+                self.write_cache().entries.remove(&digest);
+            }
             return Ok(None);
         };
-        if !self.is_live(session.expires_at, session.last_seen_at, now) {
-            return Ok(None);
-        }
         self.maybe_touch(&digest, session.last_seen_at, now).await?;
         let username: Arc<str> = session.username.into();
         if self.policy.cache_ms > 0 {
