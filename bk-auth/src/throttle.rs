@@ -146,8 +146,14 @@ impl Throttle {
     }
 
     /// Lift a block (admin). Lifting `user:<name>` also lifts every `pair:<name>@…`.
+    /// Account names match whatever their case, as they are counted.
     pub async fn clear(&self, key: &str) -> Result<()> {
-        self.store.clear(key).await?;
+        let key = if key.starts_with("user:") || key.starts_with("pair:") {
+            key.to_lowercase()
+        } else {
+            key.to_owned()
+        };
+        self.store.clear(&key).await?;
         if let Some(name) = key.strip_prefix("user:") {
             self.store.clear_prefix(&format!("pair:{name}@")).await?;
         }
@@ -376,7 +382,7 @@ mod tests {
         let pair = t.store.get(&other.pair).await.unwrap().unwrap();
         assert_eq!((pair.failures, pair.known_at), (0, NOW));
         assert_eq!(t.store.get(&keys.user).await.unwrap().unwrap().failures, 4);
-        t.clear("user:alice").await.unwrap();
+        t.clear("user:ALICE").await.unwrap();
         t.admit(&keys).await.unwrap();
     }
 }
