@@ -99,10 +99,15 @@ impl Default for PasswordPolicy {
     }
 }
 
-/// Brute-force protection. After `free_failures` failures of one key (an account or a
-/// client address), each further attempt must wait `base_delay_secs * 2^(n-1)` (capped
-/// at `max_delay_secs`); at `lock_after` failures the key is locked for `lock_secs`.
-/// Counters reset on success or after `window_secs` without failures.
+/// Brute-force protection (see `throttle.rs` and ARCHITECTURE.md). Attempts are counted
+/// per (account, client address) pair, per account and per address, before the password
+/// is checked. A pair gets `free_failures` attempts, then each further one must wait
+/// `base_delay_secs * 2^(n-1)` (capped at `max_delay_secs`); at `lock_after` the pair is
+/// locked for `lock_secs`. An account with more than `lock_after` failures from all
+/// clients delays only clients that have failed on it; an address with more than
+/// `free_failures * address_factor` delays only accounts that never logged in from it.
+/// Neither ever locks. Counters reset after `window_secs` without failures; a success
+/// clears its pair's counter.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ThrottleConfig {
@@ -121,6 +126,9 @@ pub struct ThrottleConfig {
     /// Limits per client address are this many times the per-account ones (an office
     /// behind one NAT address must not lock itself out).
     pub address_factor: i64,
+    /// How long a successful login makes its (account, address) pair known, seconds:
+    /// known pairs are never slowed down by failures of others from the same address.
+    pub known_client_secs: i64,
 }
 
 impl Default for ThrottleConfig {
@@ -133,6 +141,7 @@ impl Default for ThrottleConfig {
             lock_secs: 15 * 60,
             window_secs: 3600,
             address_factor: 5,
+            known_client_secs: 30 * 24 * 3600,
         }
     }
 }

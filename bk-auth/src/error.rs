@@ -44,6 +44,9 @@ pub enum AuthError {
     /// The identity provider refused or failed; the text is safe for the user.
     #[error("identity provider: {0}")]
     Provider(String),
+    /// Too much contention to finish now; retrying later works. The text is for the log.
+    #[error("busy: {0}")]
+    Busy(String),
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] bk_core::db::DbError),
@@ -81,6 +84,7 @@ impl From<AuthError> for ApiError {
             AuthError::Provider(d) => {
                 ApiError::with_detail(ErrorCode::Unavailable, format!("identity provider: {d}"))
             }
+            AuthError::Busy(msg) => ApiError::new(ErrorCode::Unavailable).caused_by(msg),
             AuthError::Db(e) => e.into(),
             AuthError::Internal(msg) => ApiError::new(ErrorCode::Internal).caused_by(msg),
         }

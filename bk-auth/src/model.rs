@@ -184,15 +184,20 @@ pub struct Session {
     pub user_agent: String,
 }
 
-/// Failure counter of one throttle key (`user:<name>` or `ip:<addr>`).
+/// Counter of one throttle key (`pair:<name>@<addr>`, `user:<name>` or `ip:<addr>`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThrottleState {
-    /// Consecutive failures in the current window.
+    /// Attempts counted in the current window (each is counted before its password is
+    /// checked, and taken back when it succeeds).
     pub failures: i64,
-    /// Last failure (ms).
+    /// Last attempt counted (ms).
     pub last_failure_at: Millis,
-    /// No attempt is accepted before this time (ms); 0 when free.
+    /// Until when the key holds attempts back (ms); 0 when free.
     pub blocked_until: Millis,
+    /// Pair keys: the last successful login of this account from this address (ms), which
+    /// makes the client known; 0 when never.
+    #[serde(default)]
+    pub known_at: Millis,
 }
 
 /// What happened at a login attempt.

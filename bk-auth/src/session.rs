@@ -2,15 +2,21 @@
 //!
 //! A token is 256 random bits; only its SHA-256 is stored. `is_login` is the hottest path
 //! of the platform, so verified sessions are cached in memory for
-//! `login.session_cache_ms`: revocation in this process drops the entry at once, other
-//! processes sharing the database see it within that bound. Idle time is written back at
-//! most once a minute per session.
+//! `login.session_cache_ms`, keyed by the raw digest and holding only what the answer
+//! needs (a shared username and two times), so a hit copies an `Arc`, not a session.
+//! Revocation in this process drops the entries at once, and a look-up that raced the
+//! revocation (it read the store before the revoking transaction committed) does not put
+//! its stale answer back: every revocation bumps an epoch, and a look-up caches its
+//! answer only if no revocation happened while it read the store. Other processes
+//! sharing the database see a revocation within the cache bound. Idle time is written
+//! back at most once a minute per session.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use bk_core::clock::{Clock, Millis};
 use bk_core::crypto;
+use sha2::{Digest as _, Sha256};
 
 use crate::error::{AuthError, Result};
 use crate::model::Session;
@@ -18,6 +24,9 @@ use crate::store::SessionStore;
 
 const TOUCH_EVERY_MS: Millis = 60_000;
 const CACHE_MAX: usize = 100_000;
+
+/// SHA-256 of a token.
+type Digest = [u8; 32];
 
 /// A freshly issued token (shown to the client once, never stored).
 #[derive(Debug, Clone)]
@@ -30,8 +39,17 @@ pub struct Issued {
 
 #[derive(Debug, Clone)]
 struct Cached {
-    session: Session,
+    username: Arc<str>,
+    expires_at: Millis,
+    last_seen_at: Millis,
     cached_at: Millis,
+}
+
+#[derive(Debug, Default)]
+struct Cache {
+    entries: HashMap<Digest, Cached>,
+    /// Bumped by every revocation (see the module doc).
+    epoch: u64,
 }
 
 /// Session settings.
@@ -50,7 +68,7 @@ pub struct Sessions {
     store: Arc<dyn SessionStore>,
     clock: Arc<dyn Clock>,
     policy: SessionPolicy,
-    cache: RwLock<HashMap<String, Cached>>,
+    cache: RwLock<Cache>,
 }
 
 impl Sessions {
@@ -60,12 +78,13 @@ impl Sessions {
             store,
             clock,
             policy,
-            cache: RwLock::new(HashMap::new()),
+            cache: RwLock::new(Cache::default()),
         }
     }
 
-    /// Issue a token for `username`.
-    pub async fn issue(&self, username: &str, address: &str, user_agent: &str) -> Result<Issued> {
+    /// A new token and its session for `username`, not stored yet (for a store method
+    /// that stores it inside its own transaction).
+    pub fn prepare(&self, username: &str, address: &str, user_agent: &str) -> Result<Issued> {
         let token = crypto::random_token(32).map_err(|e| AuthError::Internal(e.to_string()))?;
         let now = self.clock.now_ms();
         let session = Session {
@@ -77,113 +96,184 @@ impl Sessions {
             address: truncate(address, 64),
             user_agent: truncate(user_agent, 256),
         };
-        self.store.insert(&session).await?;
         Ok(Issued { token, session })
     }
 
-    /// The live session of `token`, or `None`.
-    pub async fn verify(&self, token: &str) -> Result<Option<Session>> {
+    /// Issue a token for `username` if the user exists, is enabled and (with
+    /// `expect_hash`) still has the password hash that was checked; `None` otherwise.
+    pub async fn issue(
+        &self,
+        username: &str,
+        address: &str,
+        user_agent: &str,
+        expect_hash: Option<&str>,
+    ) -> Result<Option<Issued>> {
+        let issued = self.prepare(username, address, user_agent)?;
+        Ok(self
+            .store
+            .insert(&issued.session, expect_hash)
+            .await?
+            .then_some(issued))
+    }
+
+    /// The username of the live session of `token`, or `None`.
+    pub async fn verify(&self, token: &str) -> Result<Option<Arc<str>>> {
         if token.is_empty() || token.len() > 256 {
             return Ok(None);
         }
-        let hash = crypto::sha256_hex(token.as_bytes());
+        let digest: Digest = Sha256::digest(token.as_bytes()).into();
         let now = self.clock.now_ms();
-        if self.policy.cache_ms > 0 {
-            let hit = self.read_cache().get(&hash).cloned();
-            if let Some(c) = hit
-                && now - c.cached_at < self.policy.cache_ms
-            {
-                if self.is_live(&c.session, now) {
-                    self.maybe_touch(&c.session, now).await?;
-                    return Ok(Some(c.session));
+        let epoch = if self.policy.cache_ms > 0 {
+            let (hit, epoch) = {
+                let cache = self.read_cache();
+                let hit = cache
+                    .entries
+                    .get(&digest)
+                    .filter(|c| now - c.cached_at < self.policy.cache_ms)
+                    .map(|c| (c.username.clone(), c.expires_at, c.last_seen_at));
+                (hit, cache.epoch)
+            };
+            if let Some((username, expires_at, last_seen_at)) = hit {
+                if self.is_live(expires_at, last_seen_at, now) {
+                    self.maybe_touch(&digest, last_seen_at, now).await?;
+                    return Ok(Some(username));
                 }
-                self.forget(&hash);
+                self.forget(&digest);
                 return Ok(None);
             }
-        }
-        let Some(session) = self.store.get(&hash).await? else {
-            self.forget(&hash);
+            epoch
+        } else {
+            0
+        };
+        let Some(session) = self
+            .store
+            .get(&hex(&digest))
+            .await?
+            .filter(|s| self.is_live(s.expires_at, s.last_seen_at, now))
+        else {
+            // Drop a stale entry of this token (looked for under the read lock: unknown
+            // tokens are common and must not serialise on the write lock).
+            if self.policy.cache_ms > 0 && self.read_cache().entries.contains_key(&digest) {
+                self.write_cache().entries.remove(&digest);
+            }
             return Ok(None);
         };
-        if !self.is_live(&session, now) {
-            self.forget(&hash);
-            return Ok(None);
-        }
-        self.maybe_touch(&session, now).await?;
+        self.maybe_touch(&digest, session.last_seen_at, now).await?;
+        let username: Arc<str> = session.username.into();
         if self.policy.cache_ms > 0 {
             let mut cache = self.write_cache();
-            if cache.len() >= CACHE_MAX {
-                cache.retain(|_, c| now - c.cached_at < self.policy.cache_ms);
-                if cache.len() >= CACHE_MAX {
-                    cache.clear();
+            if cache.epoch == epoch {
+                if cache.entries.len() >= CACHE_MAX {
+                    let ttl = self.policy.cache_ms;
+                    cache.entries.retain(|_, c| now - c.cached_at < ttl);
+                    if cache.entries.len() >= CACHE_MAX {
+                        cache.entries.clear();
+                    }
                 }
+                cache.entries.insert(
+                    digest,
+                    Cached {
+                        username: username.clone(),
+                        expires_at: session.expires_at,
+                        last_seen_at: session.last_seen_at.max(now),
+                        cached_at: now,
+                    },
+                );
             }
-            cache.insert(
-                hash,
-                Cached {
-                    session: session.clone(),
-                    cached_at: now,
-                },
-            );
         }
-        Ok(Some(session))
+        Ok(Some(username))
     }
 
-    fn is_live(&self, s: &Session, now: Millis) -> bool {
-        s.expires_at > now
-            && (self.policy.idle_ms == 0 || now - s.last_seen_at < self.policy.idle_ms)
+    fn is_live(&self, expires_at: Millis, last_seen_at: Millis, now: Millis) -> bool {
+        expires_at > now && (self.policy.idle_ms == 0 || now - last_seen_at < self.policy.idle_ms)
     }
 
-    async fn maybe_touch(&self, s: &Session, now: Millis) -> Result<()> {
+    async fn maybe_touch(&self, digest: &Digest, last_seen_at: Millis, now: Millis) -> Result<()> {
         if self.policy.idle_ms == 0
-            || now - s.last_seen_at < TOUCH_EVERY_MS.min(self.policy.idle_ms / 4).max(1)
+            || now - last_seen_at < TOUCH_EVERY_MS.min(self.policy.idle_ms / 4).max(1)
         {
             return Ok(());
         }
-        self.store.touch(&s.token_hash, now).await?;
-        if let Some(c) = self.write_cache().get_mut(&s.token_hash) {
-            c.session.last_seen_at = now;
+        self.store.touch(&hex(digest), now).await?;
+        if let Some(c) = self.write_cache().entries.get_mut(digest) {
+            c.last_seen_at = now;
         }
         Ok(())
     }
 
     /// Revoke `token`; `true` if it was live.
     pub async fn revoke(&self, token: &str) -> Result<bool> {
-        let hash = crypto::sha256_hex(token.as_bytes());
-        self.forget(&hash);
-        self.store.revoke(&hash).await
+        let digest: Digest = Sha256::digest(token.as_bytes()).into();
+        self.forget(&digest);
+        self.store.revoke(&hex(&digest)).await
     }
 
     /// Revoke every session of `username`; returns how many.
     pub async fn revoke_user(&self, username: &str) -> Result<usize> {
         let revoked = self.store.revoke_user(username).await?;
-        for h in &revoked {
-            self.forget(h);
-        }
+        self.forget_all(&revoked);
         Ok(revoked.len())
+    }
+
+    /// Drop sessions revoked in the store (by hex hash) from the cache.
+    pub fn forget_all(&self, hashes: &[String]) {
+        let mut cache = self.write_cache();
+        cache.epoch += 1;
+        for h in hashes {
+            if let Some(d) = unhex(h) {
+                cache.entries.remove(&d);
+            }
+        }
     }
 
     /// Delete expired and idle sessions from the store.
     pub async fn purge(&self) -> Result<u64> {
         let now = self.clock.now_ms();
         let idle_before = (self.policy.idle_ms > 0).then(|| now - self.policy.idle_ms);
-        self.write_cache().retain(|_, c| c.session.expires_at > now);
+        self.write_cache().entries.retain(|_, c| c.expires_at > now);
         self.store.purge(now, idle_before).await
     }
 
-    fn forget(&self, hash: &str) {
+    fn forget(&self, digest: &Digest) {
         if self.policy.cache_ms > 0 {
-            self.write_cache().remove(hash);
+            let mut cache = self.write_cache();
+            cache.epoch += 1;
+            cache.entries.remove(digest);
         }
     }
 
-    fn read_cache(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Cached>> {
+    fn read_cache(&self) -> std::sync::RwLockReadGuard<'_, Cache> {
         self.cache.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write_cache(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Cached>> {
+    fn write_cache(&self) -> std::sync::RwLockWriteGuard<'_, Cache> {
         self.cache.write().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Lower-case hex, as the store keys sessions.
+fn hex(d: &Digest) -> String {
+    let mut out = String::with_capacity(64);
+    for b in d {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    out
+}
+
+fn unhex(s: &str) -> Option<Digest> {
+    let b = s.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let nibble = |c: u8| (c as char).to_digit(16).and_then(|v| u8::try_from(v).ok());
+    let mut out = [0u8; 32];
+    for (i, pair) in b.chunks(2).enumerate() {
+        out[i] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    }
+    Some(out)
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -192,4 +282,19 @@ fn truncate(s: &str, max: usize) -> String {
         end -= 1;
     }
     s[..end].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_matches_the_stored_form_and_decodes() {
+        let d: Digest = Sha256::digest(b"token").into();
+        let h = hex(&d);
+        assert_eq!(h, crypto::sha256_hex(b"token"));
+        assert_eq!(unhex(&h), Some(d));
+        assert_eq!(unhex("zz"), None);
+        assert_eq!(unhex(&"g".repeat(64)), None);
+    }
 }

@@ -53,11 +53,18 @@ impl IdentityProvider for LocalProvider {
         let Some(mut user) = user.filter(|_| v.ok) else {
             return Err(AuthError::BadCredentials);
         };
-        if v.needs_rehash {
+        // Disabled users get no upgrade: their answer must cost what a wrong password does.
+        if v.needs_rehash && !user.disabled {
             let fresh = self.hasher.hash(password).await?;
-            self.users
-                .set_password_hash(&user.username, &fresh, self.clock.now_ms())
-                .await?;
+            let old = user.password_hash.clone().unwrap_or_default();
+            // Only over the hash that was checked: a password set meanwhile must win.
+            if !self
+                .users
+                .upgrade_password_hash(&user.username, &old, &fresh, self.clock.now_ms())
+                .await?
+            {
+                return Err(AuthError::BadCredentials);
+            }
             user.password_hash = Some(fresh);
         }
         Ok(Authenticated::Local(Box::new(user)))

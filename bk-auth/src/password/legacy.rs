@@ -5,7 +5,7 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::Sha256;
 
 /// Iteration counts above this are refused: an imported hash must not be a CPU bomb.
-const MAX_ITERATIONS: u32 = 5_000_000;
+pub(crate) const MAX_ITERATIONS: u32 = 5_000_000;
 
 pub(crate) struct Django<'a> {
     iterations: u32,

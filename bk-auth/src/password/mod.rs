@@ -1,7 +1,9 @@
 //! Password hashing: argon2id for everything we write; Django `pbkdf2_sha256$…` hashes
 //! imported from BK V6 are verified and flagged for upgrade. Hashing runs on the blocking
-//! pool behind a semaphore so a login storm cannot exhaust memory or starve the runtime.
+//! pool behind a semaphore so a login storm cannot exhaust memory or starve the runtime,
+//! and no hash is verified above [`cost::CostCap`] (imported hashes carry their own cost).
 
+pub mod cost;
 mod legacy;
 pub mod policy;
 
@@ -13,6 +15,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::Argon2Config;
 use crate::error::{AuthError, Result};
+use cost::CostCap;
 
 /// The outcome of a verification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +30,7 @@ pub struct Verified {
 #[derive(Debug)]
 pub struct Hasher {
     params: Params,
+    cap: CostCap,
     permits: Arc<Semaphore>,
     dummy: OnceLock<String>,
 }
@@ -37,6 +41,7 @@ impl Hasher {
         let params = Params::new(cfg.memory_kib, cfg.iterations, cfg.parallelism, None)
             .map_err(|e| AuthError::Invalid(format!("login.argon2: {e}")))?;
         Ok(Self {
+            cap: CostCap::of(&params),
             params,
             permits: Arc::new(Semaphore::new(cfg.max_concurrent.max(1))),
             dummy: OnceLock::new(),
@@ -58,29 +63,40 @@ impl Hasher {
             .map_err(|e| AuthError::Internal(format!("argon2: {e}")))
     }
 
-    fn verify_blocking(&self, password: &str, stored: &str) -> Verified {
-        if stored.starts_with("pbkdf2_sha256$") {
+    /// Check `password` against `stored`; `None`, an unreadable hash and a hash above the
+    /// cost cap are checked against the dummy hash instead and fail, so every refusal
+    /// costs the same time and never more memory than the configured cost.
+    fn verify_blocking(&self, password: &str, stored: Option<&str>) -> Verified {
+        const NO: Verified = Verified {
+            ok: false,
+            needs_rehash: false,
+        };
+        if let Some(s) = stored.filter(|s| s.starts_with("pbkdf2_sha256$")) {
             return Verified {
-                ok: legacy::verify_django_pbkdf2(password, stored),
+                ok: legacy::verify_django_pbkdf2(password, s),
                 needs_rehash: true,
             };
         }
-        let Ok(parsed) = PasswordHash::new(stored) else {
-            return Verified {
-                ok: false,
-                needs_rehash: false,
-            };
+        let parsed = stored.and_then(|s| PasswordHash::new(s).ok());
+        let Some((parsed, params)) = parsed.and_then(|h| self.cap.check(&h).ok().map(|p| (h, p)))
+        else {
+            let dummy = self.dummy.get_or_init(|| {
+                self.hash_blocking("timing equalisation")
+                    .unwrap_or_default()
+            });
+            if let Ok(d) = PasswordHash::new(dummy) {
+                let _ = self.argon2().verify_password(password.as_bytes(), &d);
+            }
+            return NO;
         };
         let ok = self
             .argon2()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok();
         let current = parsed.algorithm.as_str() == "argon2id"
-            && Params::try_from(&parsed).map(|p| {
-                p.m_cost() == self.params.m_cost()
-                    && p.t_cost() == self.params.t_cost()
-                    && p.p_cost() == self.params.p_cost()
-            }) == Ok(true);
+            && params.m_cost() == self.params.m_cost()
+            && params.t_cost() == self.params.t_cost()
+            && params.p_cost() == self.params.p_cost();
         Verified {
             ok,
             needs_rehash: ok && !current,
@@ -115,36 +131,32 @@ impl Hasher {
             .map_err(|e| AuthError::Internal(e.to_string()))?;
         let me = self.clone();
         let pw = password.to_owned();
-        let (stored, real) = match stored {
-            Some(s) => (Some(s.to_owned()), true),
-            None => (None, false),
-        };
-        let v = tokio::task::spawn_blocking(move || {
-            // Unknown users are checked against a real hash (made once, on first need, not
-            // at start-up) so their timing equals that of known users.
-            let stored = stored.unwrap_or_else(|| {
-                me.dummy
-                    .get_or_init(|| me.hash_blocking("timing equalisation").unwrap_or_default())
-                    .clone()
-            });
-            me.verify_blocking(&pw, &stored)
-        })
-        .await
-        .map_err(|e| AuthError::Internal(e.to_string()))?;
-        Ok(if real {
-            v
-        } else {
-            Verified {
-                ok: false,
-                needs_rehash: false,
-            }
-        })
+        let stored = stored.map(str::to_owned);
+        tokio::task::spawn_blocking(move || me.verify_blocking(&pw, stored.as_deref()))
+            .await
+            .map_err(|e| AuthError::Internal(e.to_string()))
     }
 
-    /// Whether `stored` is a hash format we can verify.
-    pub fn is_supported_hash(stored: &str) -> bool {
-        stored.starts_with("pbkdf2_sha256$") && legacy::parse_django(stored).is_some()
-            || PasswordHash::new(stored).is_ok_and(|h| h.algorithm.as_str().starts_with("argon2"))
+    /// Whether `stored` may be imported: a Django `pbkdf2_sha256` hash within its
+    /// iteration cap, or an argon2 PHC string within the cost cap. The error says why not.
+    pub fn check_importable(&self, stored: &str) -> std::result::Result<(), String> {
+        if stored.starts_with("pbkdf2_sha256$") {
+            return legacy::parse_django(stored).map(|_| ()).ok_or_else(|| {
+                format!(
+                    "not a valid pbkdf2_sha256 hash (pbkdf2_sha256$<iterations 1..={}>$<salt>$<base64 of 32 bytes>)",
+                    legacy::MAX_ITERATIONS
+                )
+            });
+        }
+        let hash = PasswordHash::new(stored)
+            .map_err(|_| "not an argon2 or pbkdf2_sha256 hash".to_owned())?;
+        if !hash.algorithm.as_str().starts_with("argon2") {
+            return Err(format!(
+                "{} hashes are not supported (argon2 or pbkdf2_sha256)",
+                hash.algorithm
+            ));
+        }
+        self.cap.check(&hash).map(|_| ())
     }
 }
 
@@ -198,7 +210,30 @@ mod tests {
             }
         );
         assert!(!h.verify("x", None).await.unwrap().ok);
-        assert!(Hasher::is_supported_hash(&stored));
-        assert!(!Hasher::is_supported_hash("md5$abc"));
+        assert!(h.check_importable(&stored).is_ok());
+        assert!(h.check_importable("md5$abc").is_err());
+    }
+
+    #[tokio::test]
+    async fn hashes_above_the_cost_cap_are_never_verified() {
+        let h = cheap();
+        // The right password, hashed at 5x the configured memory: within reach of a real
+        // check, so only the cap can make it fail.
+        let heavy = Hasher::new(&Argon2Config {
+            memory_kib: 5 * 1024,
+            iterations: 1,
+            parallelism: 1,
+            max_concurrent: 1,
+        })
+        .unwrap();
+        let stored = heavy.hash_blocking("correct horse").unwrap();
+        assert!(heavy.verify_blocking("correct horse", Some(&stored)).ok);
+        assert!(!h.verify("correct horse", Some(&stored)).await.unwrap().ok);
+        let err = h.check_importable(&stored).unwrap_err();
+        assert!(err.contains("m=5120") && err.contains("m<=4096"), "{err}");
+        // Terabytes claimed: refused without allocating them (else this test aborts).
+        let bomb = "$argon2id$v=19$m=4294967295,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+        assert!(!h.verify("x", Some(bomb)).await.unwrap().ok);
+        assert!(h.check_importable(bomb).is_err());
     }
 }

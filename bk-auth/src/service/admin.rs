@@ -207,7 +207,8 @@ impl LoginService {
         self.users.query(q).await
     }
 
-    /// Update profile fields or enable/disable. Disabling revokes the user's tokens.
+    /// Update profile fields or enable/disable. Disabling revokes the user's tokens in the
+    /// same transaction.
     pub async fn update_user(
         &self,
         caller: &Caller,
@@ -216,13 +217,11 @@ impl LoginService {
     ) -> Result<User> {
         caller.require_superuser()?;
         validate_patch(patch)?;
-        let user = self
+        let (user, revoked) = self
             .users
             .update(username, patch, self.clock.now_ms())
             .await?;
-        if patch.disabled == Some(true) {
-            self.sessions.revoke_user(username).await?;
-        }
+        self.sessions.forget_all(&revoked);
         Ok(user)
     }
 
@@ -247,23 +246,25 @@ impl LoginService {
         }
         let (password, generated) = self.choose_password(username, password)?;
         let hash = self.hasher.hash(&password).await?;
-        self.users
-            .set_password_hash(username, &hash, self.clock.now_ms())
+        let revoked = self
+            .users
+            .set_password_hash(username, &hash, self.clock.now_ms(), None)
             .await?;
-        self.sessions.revoke_user(username).await?;
-        self.throttle
-            .clear(&crate::throttle::Keys::new(username, "").user)
-            .await?;
+        self.sessions.forget_all(&revoked);
+        // The password is set: lifting old locks is a courtesy that must not fail the call.
+        if let Err(e) = self.throttle.clear_account(username).await {
+            tracing::warn!(error = %e, "could not lift the throttle after a password reset");
+        }
         Ok(PasswordReset {
             password: generated,
         })
     }
 
-    /// Delete a user and revoke their tokens.
+    /// Delete a user and revoke their tokens, in one transaction.
     pub async fn delete_user(&self, caller: &Caller, username: &str) -> Result<()> {
         caller.require_superuser()?;
-        self.users.delete(username).await?;
-        self.sessions.revoke_user(username).await?;
+        let revoked = self.users.delete(username).await?;
+        self.sessions.forget_all(&revoked);
         Ok(())
     }
 
@@ -276,9 +277,9 @@ impl LoginService {
     /// Lift a block.
     pub async fn unblock(&self, caller: &Caller, key: &str) -> Result<()> {
         caller.require_superuser()?;
-        if !(key.starts_with("user:") || key.starts_with("ip:")) {
+        if !(key.starts_with("user:") || key.starts_with("ip:") || key.starts_with("pair:")) {
             return Err(AuthError::Invalid(
-                "key must start with user: or ip:".into(),
+                "key must start with pair:, user: or ip: (as listed by GET locks)".into(),
             ));
         }
         self.throttle.clear(key).await

@@ -1,5 +1,7 @@
 //! Password login, token verification, logout, and the first-start admin.
 
+use std::sync::Arc;
+
 use bk_core::types::{Role, Username};
 
 use super::LoginService;
@@ -23,7 +25,9 @@ pub struct ClientInfo {
 
 impl LoginService {
     /// Log in with a username and password through the password providers (local store
-    /// first). Failures are throttled per account and per address and audited.
+    /// first). Each attempt is counted by the throttle before its password is checked
+    /// and audited. A disabled account answers exactly like a wrong password (same error,
+    /// same work, still counted), while the audit log records `disabled`.
     pub async fn login_password(
         &self,
         username: &str,
@@ -31,7 +35,7 @@ impl LoginService {
         client: &ClientInfo,
     ) -> Result<Issued> {
         let keys = Keys::new(username, &client.address);
-        if let Err(e) = self.throttle.check(&keys).await {
+        if let Err(e) = self.throttle.admit(&keys).await {
             self.audit(username, client, LoginResult::Throttled, LOCAL)
                 .await;
             return Err(e);
@@ -44,19 +48,35 @@ impl LoginService {
             } else {
                 self.authenticate(username, password).await
             };
-        match outcome {
-            Ok((user, provider)) => {
-                if user.disabled {
-                    self.audit(username, client, LoginResult::Disabled, &provider)
-                        .await;
-                    return Err(AuthError::Disabled);
-                }
-                self.throttle.succeed(&keys).await?;
-                self.finish_login(&user, client, &provider).await
-            }
+        let (user, provider) = match outcome {
+            Ok(found) => found,
             Err(AuthError::BadCredentials) => {
-                self.throttle.fail(&keys).await?;
                 self.audit(username, client, LoginResult::BadCredentials, LOCAL)
+                    .await;
+                return Err(AuthError::BadCredentials);
+            }
+            Err(e) => {
+                if let Err(t) = self.throttle.cancel(&keys).await {
+                    tracing::warn!(error = %t, "could not take back a throttled attempt");
+                }
+                return Err(e);
+            }
+        };
+        let issued = if user.disabled {
+            Err(AuthError::Disabled)
+        } else {
+            self.finish_login(&user, client, &provider).await
+        };
+        match issued {
+            Ok(issued) => {
+                // The session is committed: a throttle hiccup must not fail the login.
+                if let Err(e) = self.throttle.succeed(&keys).await {
+                    tracing::warn!(error = %e, "could not clear the throttle after a login");
+                }
+                Ok(issued)
+            }
+            Err(AuthError::Disabled) => {
+                self.audit(username, client, LoginResult::Disabled, &provider)
                     .await;
                 Err(AuthError::BadCredentials)
             }
@@ -90,40 +110,57 @@ impl LoginService {
         Err(AuthError::BadCredentials)
     }
 
+    /// Issue the token of a verified login and audit it. The user is checked again as the
+    /// session is stored (exists, enabled, and for local logins the password hash that
+    /// was verified), so a disable or password change racing this login leaves no live
+    /// token: `Disabled` when the check fails.
     pub(super) async fn finish_login(
         &self,
         user: &User,
         client: &ClientInfo,
         provider: &str,
     ) -> Result<Issued> {
+        let expect_hash = if provider == LOCAL {
+            Some(user.password_hash.as_deref().ok_or(AuthError::Disabled)?)
+        } else {
+            None
+        };
         let issued = self
             .sessions
-            .issue(&user.username, &client.address, &client.user_agent)
-            .await?;
-        self.users
-            .record_login(&user.username, self.clock.now_ms())
-            .await?;
+            .issue(
+                &user.username,
+                &client.address,
+                &client.user_agent,
+                expect_hash,
+            )
+            .await?
+            .ok_or(AuthError::Disabled)?;
         self.audit(&user.username, client, LoginResult::Success, provider)
             .await;
         Ok(issued)
     }
 
-    /// The username of a live token (the `is_login` fast path).
-    pub async fn is_login(&self, token: &str) -> Result<Option<String>> {
-        Ok(self.sessions.verify(token).await?.map(|s| s.username))
+    /// The username of a live token (the `is_login` fast path): a shared string, no copy.
+    pub async fn session_user(&self, token: &str) -> Result<Option<Arc<str>>> {
+        self.sessions.verify(token).await
     }
 
-    /// The user of a live token.
+    /// The username of a live token.
+    pub async fn is_login(&self, token: &str) -> Result<Option<String>> {
+        Ok(self.sessions.verify(token).await?.map(|u| u.to_string()))
+    }
+
+    /// The user of a live token; `None` for a disabled or deleted user.
     pub async fn user_of_token(&self, token: &str) -> Result<Option<User>> {
-        let Some(s) = self.sessions.verify(token).await? else {
+        let Some(username) = self.sessions.verify(token).await? else {
             return Ok(None);
         };
-        Ok(self.users.get(&s.username).await?.filter(|u| !u.disabled))
+        Ok(self.users.get(&username).await?.filter(|u| !u.disabled))
     }
 
     /// Revoke a token (logout). Unknown tokens are fine.
     pub async fn logout(&self, token: &str, client: &ClientInfo) -> Result<()> {
-        let user = self.sessions.verify(token).await?.map(|s| s.username);
+        let user = self.sessions.verify(token).await?;
         if self.sessions.revoke(token).await?
             && let Some(u) = user
         {

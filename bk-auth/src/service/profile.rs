@@ -46,13 +46,17 @@ impl LoginService {
             disabled: None,
         };
         super::admin::validate_patch(&patch)?;
-        self.users
+        let (user, revoked) = self
+            .users
             .update(&caller.user.username, &patch, self.clock.now_ms())
-            .await
+            .await?;
+        self.sessions.forget_all(&revoked);
+        Ok(user)
     }
 
     /// Change one's own password: the old one must be right (attempts are throttled like
-    /// logins). Every token of the user is revoked and a new one is issued to the caller.
+    /// logins). In one transaction every token of the user is revoked and a new one is
+    /// stored for the caller.
     pub async fn change_password(
         &self,
         caller: &Caller,
@@ -68,23 +72,33 @@ impl LoginService {
             )));
         }
         let keys = Keys::new(&username, &client.address);
-        self.throttle.check(&keys).await?;
+        self.throttle.admit(&keys).await?;
         match self.local.authenticate(&username, old).await {
-            Ok(_) => {}
+            Ok(_) => {
+                if let Err(e) = self.throttle.succeed(&keys).await {
+                    tracing::warn!(error = %e, "could not clear the throttle after a password check");
+                }
+            }
             Err(AuthError::BadCredentials) => {
-                self.throttle.fail(&keys).await?;
                 return Err(AuthError::Invalid("old_password: wrong password".into()));
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                if let Err(t) = self.throttle.cancel(&keys).await {
+                    tracing::warn!(error = %t, "could not take back a throttled attempt");
+                }
+                return Err(e);
+            }
         }
         policy::check(&self.cfg.password, &username, new)?;
         let hash = self.hasher.hash(new).await?;
-        self.users
-            .set_password_hash(&username, &hash, self.clock.now_ms())
+        let issued = self
+            .sessions
+            .prepare(&username, &client.address, &client.user_agent)?;
+        let revoked = self
+            .users
+            .set_password_hash(&username, &hash, self.clock.now_ms(), Some(&issued.session))
             .await?;
-        self.sessions.revoke_user(&username).await?;
-        self.sessions
-            .issue(&username, &client.address, &client.user_agent)
-            .await
+        self.sessions.forget_all(&revoked);
+        Ok(issued)
     }
 }

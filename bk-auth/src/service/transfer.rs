@@ -4,6 +4,10 @@
 //! or a `password_hash`: argon2 PHC strings, or BK V6 / Django `pbkdf2_sha256$…` hashes,
 //! which log in as they are and are upgraded to argon2id on first success. An import is
 //! validated whole first; any bad row fails it with the row numbers, and nothing is written.
+//!
+//! CSV cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`,
+//! TAB or CR) are exported with a leading `'`, and the import takes it off again, so an
+//! export re-imported gives the same users (see [`escape_cell`]).
 
 use bk_core::types::{Role, Username};
 use serde::{Deserialize, Serialize};
@@ -13,7 +17,7 @@ use super::access::Caller;
 use crate::error::{AuthError, Result};
 use crate::idp::local::LOCAL;
 use crate::model::NewUser;
-use crate::password::{Hasher, policy};
+use crate::password::policy;
 use crate::store::ImportReport;
 
 /// Most users one import may carry.
@@ -218,9 +222,12 @@ impl LoginService {
                 password_hash,
             });
         }
-        self.users
+        let (report, revoked) = self
+            .users
             .import(users, overwrite, self.clock.now_ms())
-            .await
+            .await?;
+        self.sessions.forget_all(&revoked);
+        Ok(report)
     }
 
     fn check_record(&self, r: &UserRecord) -> Result<()> {
@@ -237,12 +244,10 @@ impl LoginService {
         if let Some(p) = r.password.as_deref().filter(|p| !p.is_empty()) {
             policy::check(&self.cfg.password, &r.username, p)?;
         }
-        if let Some(h) = r.password_hash.as_deref().filter(|h| !h.is_empty())
-            && !Hasher::is_supported_hash(h)
-        {
-            return Err(AuthError::Invalid(
-                "password_hash: not an argon2 or pbkdf2_sha256 hash".into(),
-            ));
+        if let Some(h) = r.password_hash.as_deref().filter(|h| !h.is_empty()) {
+            self.hasher
+                .check_importable(h)
+                .map_err(|e| AuthError::Invalid(format!("password_hash: {e}")))?;
         }
         Ok(())
     }
@@ -271,14 +276,14 @@ struct CsvRow {
 impl From<&UserRecord> for CsvRow {
     fn from(r: &UserRecord) -> Self {
         Self {
-            username: r.username.clone(),
-            chname: r.chname.clone(),
-            qq: r.qq.clone(),
-            phone: r.phone.clone(),
-            email: r.email.clone(),
-            language: r.language.clone(),
-            time_zone: r.time_zone.clone(),
-            wx_userid: r.wx_userid.clone(),
+            username: escape_cell(&r.username),
+            chname: escape_cell(&r.chname),
+            qq: escape_cell(&r.qq),
+            phone: escape_cell(&r.phone),
+            email: escape_cell(&r.email),
+            language: escape_cell(&r.language),
+            time_zone: escape_cell(&r.time_zone),
+            wx_userid: escape_cell(&r.wx_userid),
             roles: r
                 .roles
                 .iter()
@@ -290,11 +295,39 @@ impl From<&UserRecord> for CsvRow {
             } else {
                 "false".into()
             },
-            source: r.source.clone(),
-            password_hash: r.password_hash.clone().unwrap_or_default(),
+            source: escape_cell(&r.source),
+            password_hash: escape_cell(r.password_hash.as_deref().unwrap_or_default()),
             password: String::new(),
         }
     }
+}
+
+/// Characters that make a spreadsheet treat a cell as a formula (OWASP's list).
+fn is_formula_start(c: char) -> bool {
+    matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r')
+}
+
+/// Whether `v` starts with `'` followed by a formula character or another `'`: the
+/// shape [`escape_cell`] produces, and the only one [`unescape_cell`] takes apart.
+fn is_escaped(v: &str) -> bool {
+    let mut c = v.chars();
+    c.next() == Some('\'') && c.next().is_some_and(|n| n == '\'' || is_formula_start(n))
+}
+
+/// A CSV cell safe to open in a spreadsheet: a value starting with a formula character
+/// gets a leading `'`. So does a value that already looks escaped, so that
+/// [`unescape_cell`] restores every value exactly.
+pub fn escape_cell(v: &str) -> String {
+    if v.starts_with(is_formula_start) || is_escaped(v) {
+        format!("'{v}")
+    } else {
+        v.to_owned()
+    }
+}
+
+/// The value of a cell written by [`escape_cell`]; other cells are left as they are.
+pub fn unescape_cell(v: String) -> String {
+    if is_escaped(&v) { v[1..].to_owned() } else { v }
 }
 
 fn parse(format: Format, body: &str) -> Result<Vec<UserRecord>> {
@@ -333,19 +366,19 @@ fn parse(format: Format, body: &str) -> Result<Vec<UserRecord>> {
                     }
                 };
                 out.push(UserRecord {
-                    username: row.username,
-                    chname: row.chname,
-                    qq: row.qq,
-                    phone: row.phone,
-                    email: row.email,
-                    language: row.language,
-                    time_zone: row.time_zone,
-                    wx_userid: row.wx_userid,
+                    username: unescape_cell(row.username),
+                    chname: unescape_cell(row.chname),
+                    qq: unescape_cell(row.qq),
+                    phone: unescape_cell(row.phone),
+                    email: unescape_cell(row.email),
+                    language: unescape_cell(row.language),
+                    time_zone: unescape_cell(row.time_zone),
+                    wx_userid: unescape_cell(row.wx_userid),
                     roles,
                     disabled,
-                    source: row.source,
-                    password_hash: Some(row.password_hash).filter(|h| !h.is_empty()),
-                    password: Some(row.password).filter(|p| !p.is_empty()),
+                    source: unescape_cell(row.source),
+                    password_hash: Some(unescape_cell(row.password_hash)).filter(|h| !h.is_empty()),
+                    password: Some(unescape_cell(row.password)).filter(|p| !p.is_empty()),
                 });
             }
             Ok(out)
@@ -386,5 +419,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("row 1"), "{err}");
+    }
+
+    #[test]
+    fn formula_cells_are_escaped_and_restored() {
+        for (value, cell) in [
+            (
+                "=HYPERLINK(\"http://evil.example\",\"x\")",
+                "'=HYPERLINK(\"http://evil.example\",\"x\")",
+            ),
+            ("+86 123", "'+86 123"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("'=already", "''=already"),
+            ("''", "'''"),
+            ("'plain", "'plain"),
+            ("'", "'"),
+            ("张三", "张三"),
+            ("", ""),
+        ] {
+            assert_eq!(escape_cell(value), cell, "{value:?}");
+            assert_eq!(unescape_cell(cell.to_owned()), value, "{cell:?}");
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use bk_core::clock::Millis;
 
-use super::ThrottleStore;
+use super::{ThrottleStore, ThrottleUpdate};
 use crate::error::Result;
 use crate::model::ThrottleState;
 
@@ -19,6 +19,13 @@ impl MemoryThrottle {
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, ThrottleState>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    fn clear_prefix_or_key(&self, matches: impl Fn(&str) -> bool) {
+        for (_, s) in self.map().iter_mut().filter(|(k, _)| matches(k)) {
+            s.failures = 0;
+            s.blocked_until = 0;
+        }
+    }
 }
 
 #[async_trait]
@@ -26,12 +33,26 @@ impl ThrottleStore for MemoryThrottle {
     async fn get(&self, key: &str) -> Result<Option<ThrottleState>> {
         Ok(self.map().get(key).copied())
     }
-    async fn put(&self, key: &str, state: &ThrottleState) -> Result<()> {
-        self.map().insert(key.to_owned(), *state);
-        Ok(())
+    async fn modify(
+        &self,
+        keys: &[String],
+        update: &ThrottleUpdate<'_>,
+    ) -> Result<Vec<Option<ThrottleState>>> {
+        let mut m = self.map();
+        let current: Vec<Option<ThrottleState>> = keys.iter().map(|k| m.get(k).copied()).collect();
+        for (k, s) in keys.iter().zip(update(&current)) {
+            if let Some(s) = s {
+                m.insert(k.clone(), s);
+            }
+        }
+        Ok(current)
     }
     async fn clear(&self, key: &str) -> Result<()> {
-        self.map().remove(key);
+        self.clear_prefix_or_key(|k| k == key);
+        Ok(())
+    }
+    async fn clear_prefix(&self, prefix: &str) -> Result<()> {
+        self.clear_prefix_or_key(|k| k.starts_with(prefix));
         Ok(())
     }
     async fn blocked(&self, now: Millis) -> Result<Vec<(String, ThrottleState)>> {
@@ -42,10 +63,14 @@ impl ThrottleStore for MemoryThrottle {
             .map(|(k, s)| (k.clone(), *s))
             .collect())
     }
-    async fn purge(&self, before: Millis) -> Result<u64> {
+    async fn purge(&self, quiet_before: Millis, known_before: Millis) -> Result<u64> {
         let mut m = self.map();
         let n = m.len();
-        m.retain(|_, s| s.last_failure_at >= before);
+        m.retain(|_, s| {
+            s.last_failure_at >= quiet_before
+                || s.known_at >= known_before
+                || s.blocked_until >= quiet_before
+        });
         Ok((n - m.len()) as u64)
     }
 }

@@ -5,7 +5,10 @@
 //! Invariants the user store enforces inside its transactions (so concurrent requests
 //! cannot break them): the built-in `admin` cannot be deleted, demoted or disabled; the
 //! last enabled superuser cannot be deleted, demoted or disabled; imports are all or
-//! nothing.
+//! nothing; disabling, deleting or re-passwording a user deletes their sessions in the
+//! same transaction, and a session is only ever stored for an existing, enabled user
+//! (whose password is still the one checked), so no change races a login into a live
+//! token. Methods that revoke return the token hashes revoked, for in-memory caches.
 
 #[cfg(any(test, feature = "test-utils"))]
 pub mod memory;
@@ -49,32 +52,61 @@ pub trait UserStore: Send + Sync {
     async fn query(&self, q: &UserQuery) -> Result<Page<User>>;
     /// Create; `UserExists` on a duplicate name.
     async fn create(&self, user: NewUser, now: Millis) -> Result<User>;
-    /// Update profile fields or the disabled flag; `UserNotFound`, `Protected`.
-    async fn update(&self, username: &str, patch: &UserPatch, now: Millis) -> Result<User>;
+    /// Update profile fields or the disabled flag; `UserNotFound`, `Protected`. Leaving the
+    /// user disabled revokes their sessions in the same transaction (hashes returned).
+    async fn update(
+        &self,
+        username: &str,
+        patch: &UserPatch,
+        now: Millis,
+    ) -> Result<(User, Vec<String>)>;
     /// Replace the roles; `Protected` when it would demote `admin` or the last superuser.
     async fn set_roles(&self, username: &str, roles: &[Role], now: Millis) -> Result<User>;
-    /// Replace the password hash (argon2id PHC or legacy Django hash).
-    async fn set_password_hash(&self, username: &str, hash: &str, now: Millis) -> Result<()>;
-    /// Note a successful login.
-    async fn record_login(&self, username: &str, now: Millis) -> Result<()>;
-    /// Delete; `Protected` for `admin` and the last superuser.
-    async fn delete(&self, username: &str) -> Result<()>;
+    /// Replace the password hash (argon2id PHC or legacy Django hash) and revoke every
+    /// session of the user, then store `issue` (the caller's new session), all in one
+    /// transaction; returns the hashes revoked. `UserNotFound`; with `issue`, a disabled
+    /// user is `Unauthenticated`.
+    async fn set_password_hash(
+        &self,
+        username: &str,
+        hash: &str,
+        now: Millis,
+        issue: Option<&Session>,
+    ) -> Result<Vec<String>>;
+    /// Replace the hash `old` by `new` (an upgrade after a successful check); `false`
+    /// when the stored hash is no longer `old` (it changed since it was checked).
+    async fn upgrade_password_hash(
+        &self,
+        username: &str,
+        old: &str,
+        new: &str,
+        now: Millis,
+    ) -> Result<bool>;
+    /// Delete, with the user's sessions in the same transaction (hashes returned);
+    /// `Protected` for `admin` and the last superuser.
+    async fn delete(&self, username: &str) -> Result<Vec<String>>;
     /// Create many users in one transaction; existing ones are overwritten or skipped.
-    /// Any invalid user fails the whole import and nothing is written.
+    /// Any invalid user fails the whole import and nothing is written. Overwriting that
+    /// disables a user or changes their password revokes their sessions (hashes
+    /// returned); the built-in `admin`'s `source` cannot change.
     async fn import(
         &self,
         users: Vec<NewUser>,
         overwrite: bool,
         now: Millis,
-    ) -> Result<ImportReport>;
+    ) -> Result<(ImportReport, Vec<String>)>;
 }
 
 /// `bk_token` sessions, keyed by the token's SHA-256.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Store a new session.
-    async fn insert(&self, s: &Session) -> Result<()>;
-    /// A session by token hash (expired ones may still be returned; callers check).
+    /// Store a new session and note the login (`last_login_at`), atomically with checking
+    /// that the user exists, is enabled and, when `expect_hash` is given, still has that
+    /// password hash. `false` (nothing stored) when the check fails: the user changed
+    /// since the login was verified.
+    async fn insert(&self, s: &Session, expect_hash: Option<&str>) -> Result<bool>;
+    /// A session by token hash, if its user exists and is enabled (expired ones may
+    /// still be returned; callers check).
     async fn get(&self, token_hash: &str) -> Result<Option<Session>>;
     /// Update `last_seen_at`.
     async fn touch(&self, token_hash: &str, at: Millis) -> Result<()>;
@@ -86,19 +118,34 @@ pub trait SessionStore: Send + Sync {
     async fn purge(&self, now: Millis, idle_before: Option<Millis>) -> Result<u64>;
 }
 
-/// Failure counters for brute-force throttling.
+/// What [`ThrottleStore::modify`] applies: given the current states of the keys (in
+/// order, `None` when absent), the states to store (`None`: leave as is). It may be
+/// called more than once (after a conflict), so it must not have side effects.
+pub type ThrottleUpdate<'a> =
+    dyn Fn(&[Option<ThrottleState>]) -> Vec<Option<ThrottleState>> + Send + Sync + 'a;
+
+/// Attempt counters for brute-force throttling.
 #[async_trait]
 pub trait ThrottleStore: Send + Sync {
     /// The state of a key.
     async fn get(&self, key: &str) -> Result<Option<ThrottleState>>;
-    /// Replace the state of a key.
-    async fn put(&self, key: &str, state: &ThrottleState) -> Result<()>;
-    /// Forget a key (after a success, or an admin unlock).
+    /// Read and replace the states of `keys` (distinct) atomically: no other `modify` of
+    /// any of these keys runs between the read and the write, in this process or any
+    /// other sharing the store. Returns the states `update` was given.
+    async fn modify(
+        &self,
+        keys: &[String],
+        update: &ThrottleUpdate<'_>,
+    ) -> Result<Vec<Option<ThrottleState>>>;
+    /// Reset the counter of a key (an admin unlock), keeping `known_at`.
     async fn clear(&self, key: &str) -> Result<()>;
+    /// Reset the counters of every key starting with `prefix`, keeping `known_at`.
+    async fn clear_prefix(&self, prefix: &str) -> Result<()>;
     /// Keys blocked at `now`, with their state.
     async fn blocked(&self, now: Millis) -> Result<Vec<(String, ThrottleState)>>;
-    /// Delete states whose last failure is older than `before`.
-    async fn purge(&self, before: Millis) -> Result<u64>;
+    /// Delete states with no attempt since `quiet_before` and no success since
+    /// `known_before`.
+    async fn purge(&self, quiet_before: Millis, known_before: Millis) -> Result<u64>;
 }
 
 /// The login audit log.

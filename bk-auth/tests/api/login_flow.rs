@@ -195,3 +195,75 @@ async fn logged_in_users_skip_the_form_and_unprefixed_paths_work_standalone() {
     assert_eq!(status, 200);
     assert_eq!(body["data"]["username"], "admin");
 }
+
+/// POST the login form; the status and the page's error text.
+async fn submit(svc: &testing::TestLogin, username: &str, password: &str) -> (u16, String) {
+    let http = client();
+    let page = http
+        .get(format!("{}/login/", svc.base_url))
+        .send()
+        .await
+        .unwrap();
+    let csrf = testing::cookie(&page, "bk_csrftoken").unwrap();
+    let resp = http
+        .post(format!("{}/login/", svc.base_url))
+        .header("cookie", format!("bk_csrftoken={csrf}"))
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("csrfmiddlewaretoken", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    assert!(testing::cookie(&resp, "bk_token").is_none());
+    let html = resp.text().await.unwrap();
+    let error = html
+        .split("class=\"error\"")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap_or(&html)
+        .to_owned();
+    (status, error)
+}
+
+#[tokio::test]
+async fn a_disabled_account_answers_exactly_like_a_wrong_password() {
+    let svc = spawn_login().await;
+    let admin = crate::http_support::admin_token(&svc).await;
+    let pw = crate::http_support::create_user(&svc, &admin, "sleeper1", &[0]).await;
+    let (s, _) = crate::http_support::send_json(
+        reqwest::Method::PATCH,
+        &format!("{}/login/api/admin/users/sleeper1/", svc.base_url),
+        &admin,
+        serde_json::json!({"disabled": true}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let right = submit(&svc, "sleeper1", &pw).await;
+    let wrong = submit(&svc, "sleeper1", "not-the-password").await;
+    assert_eq!(
+        right, wrong,
+        "a correct password of a disabled account reveals nothing"
+    );
+    assert_eq!(right.0, 200);
+    assert!(
+        right.1.contains("Wrong username or password"),
+        "{}",
+        right.1
+    );
+    // The audit log still tells administrators what happened.
+    let (_, b) = crate::http_support::get_json(
+        &format!("{}/login/api/admin/audit/?username=sleeper1", svc.base_url),
+        Some(&admin),
+    )
+    .await;
+    let results: Vec<&str> = b["data"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(results, vec!["bad_credentials", "disabled"], "newest first");
+}

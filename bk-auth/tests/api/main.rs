@@ -3,11 +3,14 @@
 
 mod admin;
 mod bad_input;
+mod django;
 mod http_support;
 mod legacy_api;
 mod login_flow;
 mod oidc;
 mod oidc_login;
+mod permissions;
+mod revocation;
 mod sdk;
 mod storage;
 mod support;

@@ -9,7 +9,9 @@ use super::Authed;
 use crate::http::AppState;
 use crate::throttle::Block;
 
-/// Keys (accounts `user:<name>`, addresses `ip:<addr>`) currently delayed or locked.
+/// Keys currently delaying or locking attempts: clients on an account
+/// (`pair:<name>@<addr>`, the only ones that lock), accounts (`user:<name>`) and
+/// addresses (`ip:<addr>`).
 #[utoipa::path(get, path = "/login/api/admin/locks/", tag = "admin",
     responses((status = 200, description = "Blocked keys and until when", body = Vec<Block>)))]
 pub(super) async fn list(
@@ -21,8 +23,8 @@ pub(super) async fn list(
     ctx.reply(r)
 }
 
-/// Lift a delay or lock.
-#[utoipa::path(delete, path = "/login/api/admin/locks/{key}/", tag = "admin", params(("key" = String, Path, description = "`user:<name>` or `ip:<addr>`")),
+/// Lift a delay or lock; lifting `user:<name>` also lifts every `pair:<name>@…`.
+#[utoipa::path(delete, path = "/login/api/admin/locks/{key}/", tag = "admin", params(("key" = String, Path, description = "`pair:<name>@<addr>`, `user:<name>` or `ip:<addr>`")),
     responses((status = 200)))]
 pub(super) async fn unlock(
     State(svc): State<AppState>,

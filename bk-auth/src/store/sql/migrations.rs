@@ -5,7 +5,7 @@ use bk_core::db::migrate::{Migration, MigrationSet};
 /// This crate's migration history (component `login`).
 pub(super) static LOGIN: MigrationSet = MigrationSet {
     component: "login",
-    migrations: &[V1],
+    migrations: &[V1, V2],
 };
 
 const V1: Migration = Migration {
@@ -83,5 +83,14 @@ CREATE TABLE login_locks (
 );
 INSERT INTO login_locks (name, version) VALUES ('superusers', 0);
 ",
+    overrides: &[],
+};
+
+/// Brute-force throttling remembers which clients logged in to an account before, so an
+/// attack on an address never slows down the people who logged in from it.
+const V2: Migration = Migration {
+    version: 2,
+    name: "throttle: known clients",
+    sql: "ALTER TABLE login_throttle ADD COLUMN known_at BIGINT NOT NULL DEFAULT 0",
     overrides: &[],
 };

@@ -8,6 +8,11 @@
 //! Changes that could leave the platform without an administrator (`delete`, `set_roles`,
 //! disabling, overwriting imports) first take the row lock `login_locks('superusers')`,
 //! so two of them never check "is this the last superuser?" against the same state.
+//!
+//! Every writing transaction starts with [`begin_write`], which on SQLite takes the
+//! database write lock before the first read (`BEGIN IMMEDIATE` semantics): a deferred
+//! transaction that reads, then writes after another connection committed, fails with
+//! "database is locked" however long the busy timeout.
 
 mod audit;
 mod migrations;
@@ -18,7 +23,7 @@ mod users;
 
 use bk_core::clock::Clock;
 use bk_core::db::migrate::{self, Applied};
-use bk_core::db::{Db, DbError, Query, Tx};
+use bk_core::db::{Db, DbError, Dialect, Query, Tx};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
 
@@ -44,6 +49,30 @@ impl SqlStore {
     /// The database underneath.
     pub fn db(&self) -> &Db {
         &self.db
+    }
+}
+
+/// Start a transaction that will write. On SQLite the first statement takes the write
+/// lock (a no-op update of the lock row), so nothing read in the transaction can be
+/// overtaken by another connection's commit; PostgreSQL and MySQL lock rows as they go.
+async fn begin_write(db: &Db) -> Result<Tx> {
+    let mut tx = db.begin().await?;
+    if db.dialect() == Dialect::Sqlite {
+        tx.execute(db.query("UPDATE login_locks SET version = version WHERE name = 'superusers'"))
+            .await?;
+    }
+    Ok(tx)
+}
+
+/// A failure that a retry of the whole transaction can clear: a unique conflict with a
+/// concurrent insert, a deadlock or a serialisation failure (SQLSTATE 40001 / 40P01).
+fn is_retryable(e: &AuthError) -> bool {
+    match e {
+        AuthError::Db(DbError::Conflict(_)) => true,
+        AuthError::Db(DbError::Other(sqlx::Error::Database(d))) => {
+            matches!(d.code().as_deref(), Some("40001" | "40P01"))
+        }
+        _ => false,
     }
 }
 

@@ -46,6 +46,7 @@ pub(super) async fn admin_is_protected(s: Stores) {
             .update(BUILTIN_ADMIN, &patch, T0)
             .await
             .unwrap()
+            .0
             .chname,
         "管理员"
     );
@@ -165,7 +166,7 @@ pub(super) async fn import_overwrite_and_skip(s: Stores) {
         user("old1", &[Operator]),
     ];
     batch[2].chname = "覆盖".into();
-    let report = s.users.import(batch.clone(), false, T0 + 1).await.unwrap();
+    let (report, _) = s.users.import(batch.clone(), false, T0 + 1).await.unwrap();
     assert_eq!(
         report,
         ImportReport {
@@ -184,7 +185,7 @@ pub(super) async fn import_overwrite_and_skip(s: Stores) {
         vec![Auditor]
     );
 
-    let report = s.users.import(batch, true, T0 + 2).await.unwrap();
+    let (report, _) = s.users.import(batch, true, T0 + 2).await.unwrap();
     assert_eq!(
         report,
         ImportReport {
@@ -205,7 +206,128 @@ pub(super) async fn import_overwrite_and_skip(s: Stores) {
         "no hash in the import keeps the stored one"
     );
     assert_eq!(
-        s.users.import(Vec::new(), true, T0).await.unwrap(),
+        s.users.import(Vec::new(), true, T0).await.unwrap().0,
         ImportReport::default()
     );
+}
+
+pub(super) async fn parallel_demotions_keep_a_superuser(s: Stores) {
+    // Two superusers; each round both are demoted, disabled or deleted at the same time
+    // (in every pairing): exactly one change wins and one enabled superuser is left.
+    let disable = UserPatch {
+        disabled: Some(true),
+        ..UserPatch::default()
+    };
+    for round in 0..6 {
+        let (a, b) = (format!("sup{round}a"), format!("sup{round}b"));
+        for old in s.users.list_all(Some(Superuser)).await.unwrap() {
+            s.users.delete(&old.username).await.ok();
+        }
+        create(&s, &a, &[Superuser]).await;
+        create(&s, &b, &[Superuser]).await;
+        for old in s.users.list_all(Some(Superuser)).await.unwrap() {
+            if old.username != a && old.username != b {
+                s.users.delete(&old.username).await.unwrap();
+            }
+        }
+        let change = |name: String, kind: usize| {
+            let s = s.clone();
+            let disable = disable.clone();
+            async move {
+                match kind {
+                    0 => s.users.set_roles(&name, &[Developer], T0).await.map(|_| ()),
+                    1 => s.users.update(&name, &disable, T0).await.map(|_| ()),
+                    _ => s.users.delete(&name).await.map(|_| ()),
+                }
+            }
+        };
+        let (ka, kb) = (round % 3, (round / 3 + round) % 3);
+        let (ra, rb) = tokio::join!(
+            tokio::spawn(change(a.clone(), ka)),
+            tokio::spawn(change(b.clone(), kb))
+        );
+        let (ra, rb) = (ra.unwrap(), rb.unwrap());
+        assert!(
+            ra.is_ok() != rb.is_ok(),
+            "round {round}: exactly one may succeed: {ra:?} {rb:?}"
+        );
+        let loser = if ra.is_err() { ra } else { rb };
+        assert_err!(loser, AuthError::Protected(m) if m.contains("last enabled superuser"));
+        let left: Vec<_> = s
+            .users
+            .list_all(Some(Superuser))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|u| !u.disabled)
+            .collect();
+        assert_eq!(left.len(), 1, "round {round}: {:?}", usernames(&left));
+    }
+}
+
+pub(super) async fn import_revokes_sessions_and_keeps_admin_source(s: Stores) {
+    let with_hash = |name: &str, hash: &str| {
+        let mut u = user(name, &[]);
+        u.password_hash = Some(hash.into());
+        u
+    };
+    let mut admin = with_hash(BUILTIN_ADMIN, "$argon2id$admin");
+    admin.roles = vec![Superuser];
+    s.users.create(admin.clone(), T0).await.unwrap();
+    for (name, hash) in [
+        ("keeper", "$argon2id$k"),
+        ("leaver", "$argon2id$l"),
+        ("mover", "$argon2id$m"),
+    ] {
+        s.users.create(with_hash(name, hash), T0).await.unwrap();
+        put_session(&s, &session_of(&format!("{name}-token"), name)).await;
+    }
+    let mut leaver = with_hash("leaver", "$argon2id$l");
+    leaver.disabled = true;
+    let batch = vec![
+        with_hash("keeper", "$argon2id$k"),
+        leaver,
+        with_hash("mover", "$argon2id$m2"),
+    ];
+    let (report, mut revoked) = s.users.import(batch, true, T0 + 1).await.unwrap();
+    assert_eq!(report.updated, 3);
+    revoked.sort();
+    assert_eq!(revoked, names(["leaver-token", "mover-token"]));
+    assert!(
+        s.sessions.get("keeper-token").await.unwrap().is_some(),
+        "unchanged password keeps its sessions"
+    );
+    assert!(s.sessions.get("leaver-token").await.unwrap().is_none());
+    assert!(s.sessions.get("mover-token").await.unwrap().is_none());
+
+    // The built-in admin's source cannot be changed by an import, and the row is named.
+    let mut hijack = admin.clone();
+    hijack.source = "corp-sso".into();
+    let batch = vec![user("newbie", &[]), hijack];
+    assert_err!(
+        s.users.import(batch, true, T0 + 2).await,
+        AuthError::Protected(m) if m.contains("row 2") && m.contains("source")
+    );
+    assert!(
+        s.users.get("newbie").await.unwrap().is_none(),
+        "nothing written"
+    );
+    assert_eq!(
+        s.users.get(BUILTIN_ADMIN).await.unwrap().unwrap().source,
+        "local"
+    );
+    // Importing it unchanged is fine.
+    s.users.import(vec![admin], true, T0 + 3).await.unwrap();
+}
+
+fn session_of(hash: &str, user: &str) -> Session {
+    Session {
+        token_hash: hash.into(),
+        username: user.into(),
+        created_at: T0,
+        expires_at: T0 + 86_400_000,
+        last_seen_at: T0,
+        address: "10.0.0.1".into(),
+        user_agent: "test".into(),
+    }
 }

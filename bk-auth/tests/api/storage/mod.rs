@@ -38,7 +38,10 @@ where
         return;
     };
     let store = SqlStore::new(t.db.clone());
-    assert_eq!(store.migrate(&SystemClock).await.unwrap().versions, vec![1]);
+    assert_eq!(
+        store.migrate(&SystemClock).await.unwrap().versions,
+        vec![1, 2]
+    );
     assert!(
         store
             .migrate(&SystemClock)
@@ -82,11 +85,16 @@ conformance!(
     admin_is_protected,
     last_superuser_is_protected,
     concurrent_demotions_keep_a_superuser,
+    parallel_demotions_keep_a_superuser,
     import_is_all_or_nothing,
     import_overwrite_and_skip,
+    import_revokes_sessions_and_keeps_admin_source,
     sessions,
+    sessions_only_for_enabled_users,
+    disable_races_session_inserts,
     session_purge,
     throttle,
+    throttle_counts_concurrent_attempts_atomically,
     audit_log,
     pending_logins,
 );

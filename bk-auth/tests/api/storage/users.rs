@@ -38,7 +38,8 @@ pub(super) async fn user_crud(s: Stores) {
         email: Some("a@x.org".into()),
         ..UserPatch::default()
     };
-    let updated = s.users.update("alice", &patch, T0 + 1).await.unwrap();
+    let (updated, revoked) = s.users.update("alice", &patch, T0 + 1).await.unwrap();
+    assert!(revoked.is_empty());
     assert_eq!(
         (
             updated.chname.as_str(),
@@ -50,7 +51,7 @@ pub(super) async fn user_crud(s: Stores) {
     assert_eq!(updated.updated_at, T0 + 1);
     assert_eq!(s.users.get("alice").await.unwrap(), Some(updated));
 
-    let disabled = s
+    let (disabled, _) = s
         .users
         .update(
             "alice",
@@ -73,16 +74,43 @@ pub(super) async fn user_crud(s: Stores) {
     assert_eq!(s.users.get("alice").await.unwrap(), Some(with_roles));
 
     s.users
-        .set_password_hash("alice", "pbkdf2_sha256$36000$salt$aGFzaA==", T0 + 4)
+        .set_password_hash("alice", "pbkdf2_sha256$36000$salt$aGFzaA==", T0 + 4, None)
         .await
         .unwrap();
-    s.users.record_login("alice", T0 + 5).await.unwrap();
     let got = s.users.get("alice").await.unwrap().unwrap();
     assert_eq!(
         got.password_hash.as_deref(),
         Some("pbkdf2_sha256$36000$salt$aGFzaA==")
     );
-    assert_eq!((got.updated_at, got.last_login_at), (T0 + 4, Some(T0 + 5)));
+    assert_eq!(got.updated_at, T0 + 4);
+    // An upgrade applies only over the hash that was checked.
+    assert!(
+        !s.users
+            .upgrade_password_hash("alice", "stale", "$argon2id$new", T0 + 5)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.users
+            .upgrade_password_hash(
+                "alice",
+                "pbkdf2_sha256$36000$salt$aGFzaA==",
+                "$argon2id$new",
+                T0 + 5
+            )
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.users
+            .get("alice")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .as_deref(),
+        Some("$argon2id$new")
+    );
 
     assert_err!(
         s.users.update("nobody", &patch, T0).await,
@@ -93,11 +121,7 @@ pub(super) async fn user_crud(s: Stores) {
         AuthError::UserNotFound(_)
     );
     assert_err!(
-        s.users.set_password_hash("nobody", "x", T0).await,
-        AuthError::UserNotFound(_)
-    );
-    assert_err!(
-        s.users.record_login("nobody", T0).await,
+        s.users.set_password_hash("nobody", "x", T0, None).await,
         AuthError::UserNotFound(_)
     );
     assert_err!(s.users.delete("nobody").await, AuthError::UserNotFound(_));
@@ -149,7 +173,7 @@ pub(super) async fn unicode_round_trips(s: Stores) {
             T0,
         )
         .await;
-    assert_eq!(patched.unwrap().chname, "李四");
+    assert_eq!(patched.unwrap().0.chname, "李四");
     assert_eq!(
         s.users.get("zhang.san").await.unwrap().unwrap().chname,
         "李四"

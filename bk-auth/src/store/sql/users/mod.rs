@@ -2,7 +2,9 @@
 //!
 //! The invariants (built-in `admin`, last enabled superuser) are checked inside the
 //! writing transaction after taking the `superusers` lock row, so concurrent demotions
-//! cannot each see "another superuser is left".
+//! cannot each see "another superuser is left". Disabling, deleting and re-passwording
+//! update the user's row first (locking it against a login being issued) and delete the
+//! user's sessions in the same transaction.
 
 mod read;
 mod write;
@@ -13,10 +15,11 @@ use async_trait::async_trait;
 use bk_core::clock::Millis;
 use bk_core::types::{Role, Username};
 
-use super::{Ex, SqlStore, bind_all, count, paging};
+use super::sessions::{insert_session, revoke_sessions};
+use super::{Ex, SqlStore, begin_write, bind_all, count, paging};
 use crate::error::{AuthError, Result};
-use crate::model::{NewUser, Page, User, UserPatch, UserQuery};
-use crate::store::{ImportReport, UserStore};
+use crate::model::{NewUser, Page, Session, User, UserPatch, UserQuery};
+use crate::store::{BUILTIN_ADMIN, ImportReport, UserStore};
 use read::{Filter, IN_CHUNK, normalize, select_one, select_users};
 use write::{
     apply_patch, check_invariants, insert_user, lock_superusers, must_exist, write_profile,
@@ -91,28 +94,38 @@ impl UserStore for SqlStore {
 
     async fn create(&self, user: NewUser, now: Millis) -> Result<User> {
         Username::parse(&user.username)?;
-        let mut tx = self.db.begin().await?;
+        let mut tx = begin_write(&self.db).await?;
         let created = insert_user(&mut tx, &self.db, &user, now).await?;
         tx.commit().await?;
         Ok(created)
     }
 
-    async fn update(&self, username: &str, patch: &UserPatch, now: Millis) -> Result<User> {
-        let mut tx = self.db.begin().await?;
+    async fn update(
+        &self,
+        username: &str,
+        patch: &UserPatch,
+        now: Millis,
+    ) -> Result<(User, Vec<String>)> {
+        let mut tx = begin_write(&self.db).await?;
         lock_superusers(&mut tx, &self.db).await?;
         let cur = must_exist(&mut tx, &self.db, username).await?;
         let mut next = cur.clone();
         apply_patch(&mut next, patch);
         check_invariants(&mut tx, &self.db, &cur, Some((&next.roles, next.disabled))).await?;
         write_profile(&mut tx, &self.db, &next, now).await?;
+        let revoked = if next.disabled {
+            revoke_sessions(&mut tx, &self.db, username).await?
+        } else {
+            Vec::new()
+        };
         tx.commit().await?;
         next.updated_at = now;
-        Ok(next)
+        Ok((next, revoked))
     }
 
     async fn set_roles(&self, username: &str, roles: &[Role], now: Millis) -> Result<User> {
         let roles = normalize(roles);
-        let mut tx = self.db.begin().await?;
+        let mut tx = begin_write(&self.db).await?;
         lock_superusers(&mut tx, &self.db).await?;
         let mut user = must_exist(&mut tx, &self.db, username).await?;
         check_invariants(&mut tx, &self.db, &user, Some((&roles, user.disabled))).await?;
@@ -130,33 +143,64 @@ impl UserStore for SqlStore {
         Ok(user)
     }
 
-    async fn set_password_hash(&self, username: &str, hash: &str, now: Millis) -> Result<()> {
+    async fn set_password_hash(
+        &self,
+        username: &str,
+        hash: &str,
+        now: Millis,
+        issue: Option<&Session>,
+    ) -> Result<Vec<String>> {
+        let mut tx = begin_write(&self.db).await?;
+        let sql = if issue.is_some() {
+            "UPDATE login_users SET password_hash = ?, updated_at = ? WHERE username = ? AND disabled = 0"
+        } else {
+            "UPDATE login_users SET password_hash = ?, updated_at = ? WHERE username = ?"
+        };
         let q = self
             .db
-            .query("UPDATE login_users SET password_hash = ?, updated_at = ? WHERE username = ?")
+            .query(sql)
             .bind(hash.to_owned())
             .bind(now)
             .bind(username.to_owned());
-        match self.db.execute(q).await? {
-            0 => Err(AuthError::UserNotFound(username.to_owned())),
-            _ => Ok(()),
+        if tx.execute(q).await? == 0 {
+            let exists = select_one(&mut Ex::Tx(&mut tx), &self.db, username)
+                .await?
+                .is_some();
+            return Err(if exists {
+                AuthError::Unauthenticated
+            } else {
+                AuthError::UserNotFound(username.to_owned())
+            });
         }
+        let revoked = revoke_sessions(&mut tx, &self.db, username).await?;
+        if let Some(s) = issue {
+            insert_session(&mut tx, &self.db, s).await?;
+        }
+        tx.commit().await?;
+        Ok(revoked)
     }
 
-    async fn record_login(&self, username: &str, now: Millis) -> Result<()> {
+    async fn upgrade_password_hash(
+        &self,
+        username: &str,
+        old: &str,
+        new: &str,
+        now: Millis,
+    ) -> Result<bool> {
         let q = self
             .db
-            .query("UPDATE login_users SET last_login_at = ? WHERE username = ?")
+            .query(
+                "UPDATE login_users SET password_hash = ?, updated_at = ? WHERE username = ? AND password_hash = ?",
+            )
+            .bind(new.to_owned())
             .bind(now)
-            .bind(username.to_owned());
-        match self.db.execute(q).await? {
-            0 => Err(AuthError::UserNotFound(username.to_owned())),
-            _ => Ok(()),
-        }
+            .bind(username.to_owned())
+            .bind(old.to_owned());
+        Ok(self.db.execute(q).await? > 0)
     }
 
-    async fn delete(&self, username: &str) -> Result<()> {
-        let mut tx = self.db.begin().await?;
+    async fn delete(&self, username: &str) -> Result<Vec<String>> {
+        let mut tx = begin_write(&self.db).await?;
         lock_superusers(&mut tx, &self.db).await?;
         let cur = must_exist(&mut tx, &self.db, username).await?;
         check_invariants(&mut tx, &self.db, &cur, None).await?;
@@ -172,8 +216,9 @@ impl UserStore for SqlStore {
                 .bind(username.to_owned()),
         )
         .await?;
+        let revoked = revoke_sessions(&mut tx, &self.db, username).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(revoked)
     }
 
     async fn import(
@@ -181,21 +226,22 @@ impl UserStore for SqlStore {
         users: Vec<NewUser>,
         overwrite: bool,
         now: Millis,
-    ) -> Result<ImportReport> {
+    ) -> Result<(ImportReport, Vec<String>)> {
         let mut report = ImportReport::default();
+        let mut revoked = Vec::new();
         let mut seen = HashSet::new();
-        let mut tx = self.db.begin().await?;
+        let mut tx = begin_write(&self.db).await?;
         lock_superusers(&mut tx, &self.db).await?;
         // Validated one by one inside the transaction: any failure drops `tx`, which
         // rolls back everything written before it.
         for (i, u) in users.iter().enumerate() {
+            let row = i + 1;
             Username::parse(&u.username).map_err(|e| {
-                AuthError::Invalid(format!("import: user #{} ({:?}): {e}", i + 1, u.username))
+                AuthError::Invalid(format!("import: row {row} ({:?}): {e}", u.username))
             })?;
             if !seen.insert(u.username.as_str()) {
                 return Err(AuthError::Invalid(format!(
-                    "import: user #{} ({}) appears more than once in the import",
-                    i + 1,
+                    "import: row {row} ({}) appears more than once in the import",
                     u.username
                 )));
             }
@@ -208,8 +254,26 @@ impl UserStore for SqlStore {
                 report.skipped += 1;
                 continue;
             }
+            if cur.username == BUILTIN_ADMIN && u.source != cur.source {
+                return Err(AuthError::Protected(format!(
+                    "import: row {row} ({BUILTIN_ADMIN}): the built-in administrator's source is {:?} and cannot be changed (the import says {:?})",
+                    cur.source, u.source
+                )));
+            }
             let roles = normalize(&u.roles);
-            check_invariants(&mut tx, &self.db, &cur, Some((&roles, u.disabled))).await?;
+            check_invariants(&mut tx, &self.db, &cur, Some((&roles, u.disabled)))
+                .await
+                .map_err(|e| match e {
+                    AuthError::Protected(m) => {
+                        AuthError::Protected(format!("import: row {row} ({}): {m}", u.username))
+                    }
+                    e => e,
+                })?;
+            let repassword = u
+                .password_hash
+                .as_ref()
+                .is_some_and(|h| cur.password_hash.as_ref() != Some(h));
+            let disables = u.disabled;
             let next = User {
                 chname: u.chname.clone(),
                 qq: u.qq.clone(),
@@ -225,9 +289,12 @@ impl UserStore for SqlStore {
             };
             write_profile(&mut tx, &self.db, &next, now).await?;
             write_roles(&mut tx, &self.db, &next.username, &roles).await?;
+            if disables || repassword {
+                revoked.extend(revoke_sessions(&mut tx, &self.db, &next.username).await?);
+            }
             report.updated += 1;
         }
         tx.commit().await?;
-        Ok(report)
+        Ok((report, revoked))
     }
 }
