@@ -16,6 +16,7 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod identity;
+pub mod instance;
 pub mod lang;
 pub mod types;
 
