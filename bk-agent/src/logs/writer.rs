@@ -90,18 +90,39 @@ impl LogWriter {
         &self.dir
     }
 
+    /// Write `data`, rotating so that no file grows past the limit. A piece that does not
+    /// fit is cut after its last newline that fits, so lines stay whole in one file unless
+    /// a single line is longer than a file.
     fn append(&self, st: &mut State, data: &[u8]) -> io::Result<()> {
-        let len = data.len() as u64;
-        if st.file_len > 0 && st.file_len + len > self.policy.max_file_bytes {
-            let start = st.file_start + st.file_len;
-            st.file = open_new(&self.dir, start)?;
-            st.file_start = start;
-            st.file_len = 0;
-            self.prune()?;
+        let max = self.policy.max_file_bytes.max(1);
+        let mut rest = data;
+        while !rest.is_empty() {
+            let room = usize::try_from(max.saturating_sub(st.file_len)).unwrap_or(usize::MAX);
+            if rest.len() <= room {
+                return write(st, rest);
+            }
+            match rest[..room].iter().rposition(|b| *b == b'\n') {
+                Some(i) => {
+                    write(st, &rest[..=i])?;
+                    rest = &rest[i + 1..];
+                }
+                None if st.file_len > 0 => {}
+                None => {
+                    write(st, &rest[..room])?;
+                    rest = &rest[room..];
+                }
+            }
+            self.rotate(st)?;
         }
-        st.file.write_all(data)?;
-        st.file_len += len;
         Ok(())
+    }
+
+    fn rotate(&self, st: &mut State) -> io::Result<()> {
+        let start = st.file_start + st.file_len;
+        st.file = open_new(&self.dir, start)?;
+        st.file_start = start;
+        st.file_len = 0;
+        self.prune()
     }
 
     /// Keep the newest `keep_files` files.
@@ -116,6 +137,12 @@ impl LogWriter {
         }
         Ok(())
     }
+}
+
+fn write(st: &mut State, data: &[u8]) -> io::Result<()> {
+    st.file.write_all(data)?;
+    st.file_len += data.len() as u64;
+    Ok(())
 }
 
 fn open_new(dir: &Path, start: u64) -> io::Result<File> {
@@ -147,6 +174,33 @@ mod tests {
         assert_eq!(parse_file_name(&file_name(65_536)), Some(65_536));
         assert_eq!(parse_file_name("0.log"), None);
         assert_eq!(parse_file_name("0000000000000000000x.log"), None);
+    }
+
+    #[test]
+    fn a_large_write_is_cut_at_lines_and_no_file_exceeds_the_limit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let policy = LogPolicy {
+            max_file_bytes: 16,
+            keep_files: 100,
+        };
+        let w = LogWriter::create(tmp.path().join("run"), policy).unwrap();
+        // Lines of 6 bytes, then one 40-byte line longer than a file.
+        let long = format!("{}\n", "x".repeat(39));
+        w.write(format!("aaaaa\nbbbbb\nccccc\n{long}ddddd\n").as_bytes());
+        let mut files = list_files(w.dir()).unwrap();
+        files.sort_unstable();
+        let contents: Vec<String> = files
+            .iter()
+            .map(|f| std::fs::read_to_string(w.dir().join(file_name(*f))).unwrap())
+            .collect();
+        assert!(contents.iter().all(|c| c.len() <= 16), "{contents:?}");
+        assert_eq!(contents[0], "aaaaa\nbbbbb\n");
+        assert_eq!(contents[1], "ccccc\n");
+        assert_eq!(
+            contents.concat(),
+            format!("aaaaa\nbbbbb\nccccc\n{long}ddddd\n")
+        );
+        assert_eq!(w.written(), 64);
     }
 
     #[test]
