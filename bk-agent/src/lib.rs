@@ -21,6 +21,8 @@
 //! use std::sync::Arc;
 //! use bk_agent::{LogPolicy, LogStore, NativeConfig, NativeRunner, ReleaseLayout, Supervisor, SupervisorConfig};
 //!
+//! // Orphaned grandchildren of instances get reaped by the agent, not left as zombies.
+//! bk_agent::runner::native::become_subreaper().ok();
 //! let clock = bk_core::clock::system();
 //! let runner = Arc::new(NativeRunner::new(NativeConfig::detect(), clock.clone()));
 //! let logs = LogStore::new("/var/lib/bk-agent/logs", LogPolicy::default())?;

@@ -15,6 +15,7 @@ mod probe;
 mod status;
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -232,9 +233,18 @@ impl<'de> Deserialize<'de> for WorkDir {
 }
 
 /// Environment variables of a process, ordered by name so specs compare and print stably.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// They hold secrets (`BKPAAS_APP_SECRET`, add-on passwords), so `Debug` shows names only.
+#[derive(Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct EnvVars(BTreeMap<String, String>);
+
+impl fmt::Debug for EnvVars {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.keys().map(|k| (k, "<redacted>")))
+            .finish()
+    }
+}
 
 impl EnvVars {
     /// Validate names (`^[A-Za-z_][A-Za-z0-9_]*$`, not `PORT`, which the agent sets from the
@@ -438,6 +448,16 @@ mod tests {
                 .to_string();
             assert!(err.contains(says), "{field}: {err}");
         }
+    }
+
+    #[test]
+    fn debug_output_hides_env_values() {
+        let mut v = minimal();
+        v["env_vars"] = serde_json::json!({"BKPAAS_APP_SECRET": "s3cr3t-value"});
+        let s: InstanceSpec = serde_json::from_value(v).unwrap();
+        let shown = format!("{s:?}");
+        assert!(shown.contains("BKPAAS_APP_SECRET"), "{shown}");
+        assert!(!shown.contains("s3cr3t-value"), "{shown}");
     }
 
     #[test]

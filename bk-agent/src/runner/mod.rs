@@ -21,8 +21,8 @@ use crate::AgentError;
 use crate::limits::Enforcement;
 use crate::logs::LogWriter;
 
-/// Everything needed to start one process.
-#[derive(Debug, Clone)]
+/// Everything needed to start one process. `Debug` omits env values (they hold secrets).
+#[derive(Clone)]
 pub struct ProcessSpec {
     /// Unique on the agent while it runs (instance id and run number); names the cgroup
     /// (native) or the container (Docker).
@@ -39,6 +39,30 @@ pub struct ProcessSpec {
     pub grace: Duration,
     /// Where stdout and stderr go.
     pub log: Arc<LogWriter>,
+}
+
+impl fmt::Debug for ProcessSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProcessSpec")
+            .field("name", &self.name)
+            .field("argv", &self.argv)
+            .field("dir", &self.dir)
+            .field("env", &EnvNames(&self.env))
+            .field("resources", &self.resources)
+            .field("grace", &self.grace)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shows the names of environment variables, never their values.
+pub(crate) struct EnvNames<'a>(pub &'a [(String, String)]);
+
+impl fmt::Debug for EnvNames<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(k, _)| k))
+            .finish()
+    }
 }
 
 /// What an exec'd command did.

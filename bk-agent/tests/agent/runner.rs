@@ -4,8 +4,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use bk_agent::limits::Enforcement;
-use bk_agent::runner::native::{become_subreaper, has_live_members};
+use bk_agent::limits::{Enforcement, LimitSupport};
+use bk_agent::runner::native::{
+    DEFAULT_INHERITED, become_subreaper, has_live_members, inherited_env,
+};
 use bk_agent::{
     LogPolicy, LogStore, NativeConfig, NativeRunner, ProcessRunner, ProcessSpec, Which,
 };
@@ -157,7 +159,16 @@ async fn env_is_the_spec_plus_base_and_nothing_else_of_the_agent() {
     ];
     spec.dir = rig.tmp.path().join("work");
     std::fs::create_dir_all(&spec.dir).unwrap();
+    let shown = format!("{spec:?}");
+    assert!(
+        shown.contains("BKPAAS_APP_ID") && !shown.contains("demo"),
+        "{shown}"
+    );
     let h = rig.runner.start(spec).await.unwrap();
+    assert!(
+        !format!("{h:?}").contains("demo"),
+        "handle Debug hides env values"
+    );
     assert_eq!(h.wait().await.code, Some(0));
     let log = rig.log("env");
     assert!(
@@ -287,4 +298,53 @@ async fn wait_log(rig: &Rig, name: &str, needle: &str) {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+#[tokio::test]
+async fn with_cgroups_v2_the_process_joins_its_cgroup_before_exec() {
+    // A fake cgroup2 hierarchy (this machine has cgroup v1): the kernel's files are plain
+    // files here, which is enough to see what the runner writes and what the process does.
+    let rig = rig(LogPolicy::default());
+    let root = rig.path("cgroup");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::write(root.join("cgroup.controllers"), "cpu memory pids\n").unwrap();
+    let config = NativeConfig {
+        base_env: inherited_env(&DEFAULT_INHERITED),
+        limits: LimitSupport::detect(&root, "bk-agent"),
+    };
+    let runner = NativeRunner::new(config, bk_core::clock::system());
+    let mut spec = rig.spec("cg", "echo $$");
+    spec.name = "cg.7".into();
+    spec.resources = Resources {
+        memory_bytes: Some(64 << 20),
+        processes: Some(32),
+        ..Resources::default()
+    };
+    let h = runner.start(spec).await.unwrap();
+    assert_eq!(h.wait().await.code, Some(0));
+
+    let cg = root.join("bk-agent/cg.7");
+    let joined = std::fs::read_to_string(cg.join("cgroup.procs")).unwrap();
+    let pid = h.pid().unwrap();
+    assert_eq!(joined.trim(), pid.to_string(), "the process itself joined");
+    assert_eq!(
+        rig.log("cg").trim(),
+        pid.to_string(),
+        "then exec'd the command in place"
+    );
+    assert_eq!(
+        std::fs::read_to_string(cg.join("memory.max")).unwrap(),
+        "67108864"
+    );
+    assert_eq!(std::fs::read_to_string(cg.join("pids.max")).unwrap(), "32");
+    assert_eq!(
+        std::fs::read_to_string(cg.join("cgroup.kill")).unwrap(),
+        "1",
+        "leftovers killed at exit"
+    );
+    assert!(
+        h.limits()
+            .contains(&("memory_bytes", Enforcement::Cgroup("memory.max")))
+    );
+    assert!(runner.limits_summary().contains("cgroups v2 at"));
 }

@@ -23,7 +23,7 @@ use tokio::time::Instant;
 use super::{exec, group};
 use crate::AgentError;
 use crate::limits::{Enforcement, InstanceCgroup};
-use crate::runner::{ExecOutcome, ProcessHandle};
+use crate::runner::{EnvNames, ExecOutcome, ProcessHandle};
 
 /// How long the log pumps may take to see end-of-file after the group is gone (a process
 /// that escaped the group may still hold the pipe).
@@ -42,7 +42,6 @@ pub(super) struct Launch {
 }
 
 /// A native process group.
-#[derive(Debug)]
 pub struct NativeHandle {
     pid: Option<u32>,
     exit: watch::Receiver<Option<ExitRecord>>,
@@ -50,6 +49,17 @@ pub struct NativeHandle {
     dir: PathBuf,
     env: Vec<(String, String)>,
     limits: Vec<(&'static str, Enforcement)>,
+}
+
+impl std::fmt::Debug for NativeHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeHandle")
+            .field("pid", &self.pid)
+            .field("exit", &*self.exit.borrow())
+            .field("dir", &self.dir)
+            .field("env", &EnvNames(&self.env))
+            .finish_non_exhaustive()
+    }
 }
 
 impl NativeHandle {
