@@ -79,6 +79,7 @@ impl InstanceSpec {
 
     /// Check the fields against each other (each field checks itself when parsed).
     pub fn validate(&self) -> Result<(), InvalidValue> {
+        self.command.validate()?;
         for (field, probe) in [("readiness", &self.readiness), ("liveness", &self.liveness)] {
             let Some(probe) = probe else { continue };
             probe.validate(field)?;
@@ -474,5 +475,8 @@ mod tests {
         s.grace_period_ms = 1;
         s.resources.processes = Some(0);
         assert_eq!(s.validate().unwrap_err().field, "resources");
+        s.resources.processes = None;
+        s.command = ProcessCommand::Argv(vec![String::new()]);
+        assert_eq!(s.validate().unwrap_err().field, "command");
     }
 }

@@ -332,9 +332,7 @@ fn check_list(specs: &[InstanceSpec]) -> Result<(), AgentError> {
     let mut ids = HashSet::new();
     let mut ports = HashMap::new();
     for spec in specs {
-        spec.command
-            .validate()
-            .and_then(|()| spec.validate())
+        spec.validate()
             .map_err(|e| AgentError::Invalid(format!("instance {}: {e}", spec.id)))?;
         if !ids.insert(&spec.id) {
             return Err(AgentError::Invalid(format!(

@@ -348,3 +348,38 @@ async fn with_cgroups_v2_the_process_joins_its_cgroup_before_exec() {
     );
     assert!(runner.limits_summary().contains("cgroups v2 at"));
 }
+
+#[test]
+fn processes_do_not_outlive_the_runtime_that_runs_them() {
+    let rig = rig(LogPolicy::default());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let pids = rig.path("pids");
+    let script = format!("sleep 1000 & echo $! > {}; wait", pids.display());
+    let handle = rt.block_on(async {
+        let h = rig
+            .runner
+            .start(rig.spec("orphaned", &script))
+            .await
+            .unwrap();
+        read_when_written(&pids).await;
+        h
+    });
+    let pgid = handle.pid().unwrap() as i32;
+    let child = pids_in(&pids)[0];
+    assert!(has_live_members(pgid) && alive(child));
+    // The agent's runtime ends without stopping the instance (the handle is still held).
+    drop(rt);
+    let deadline = std::time::Instant::now() + crate::support::PATIENCE;
+    while has_live_members(pgid) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the instance outlived the runtime"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!alive(child));
+    drop(handle);
+}

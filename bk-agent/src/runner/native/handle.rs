@@ -68,6 +68,7 @@ impl NativeHandle {
         let (exit_tx, exit_rx) = watch::channel(None);
         let (stop_tx, stop_rx) = watch::channel(None);
         let reaper = Reaper {
+            done: false,
             child: l.child,
             pgid: pid.and_then(|p| i32::try_from(p).ok()),
             pumps: l.pumps,
@@ -141,7 +142,11 @@ fn unknown_exit() -> ExitRecord {
     }
 }
 
+/// Owns the child. If its task is dropped before the group is gone (the runtime shuts
+/// down, the agent is exiting without a clean shutdown), [`Drop`] kills the group, so no
+/// instance process outlives the agent's runtime.
 struct Reaper {
+    done: bool,
     child: tokio::process::Child,
     pgid: Option<i32>,
     pumps: Vec<JoinHandle<()>>,
@@ -202,6 +207,7 @@ impl Reaper {
                 }
             }
         };
+        self.done = true;
         exit.send_replace(Some(record));
     }
 
@@ -224,6 +230,17 @@ impl Reaper {
         };
         group::drain(pgid, deadline).await;
         status
+    }
+}
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if let (false, Some(pgid)) = (self.done, self.pgid) {
+            let _ = group::signal(pgid, Signal::SIGKILL);
+            if let Some(cg) = &self.cgroup {
+                cg.kill();
+            }
+        }
     }
 }
 
