@@ -229,9 +229,13 @@ impl Actor {
                 }
                 () = changed_from(&mut self.desired, spec) => return RunEnd::Changed,
                 out = tick(&mut ready, handle, port) => {
-                    let state = self.status.borrow().state;
+                    let (state, has_reason) = {
+                        let s = self.status.borrow();
+                        (s.state, s.reason.is_some())
+                    };
                     match out.result {
-                        Ok(()) if state != InstanceState::Ready => self.set(|s| {
+                        // A pass also clears the reason of failures below the threshold.
+                        Ok(()) if state != InstanceState::Ready || has_reason => self.set(|s| {
                             s.state = InstanceState::Ready;
                             s.reason = None;
                         }),

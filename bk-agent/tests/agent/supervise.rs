@@ -84,6 +84,7 @@ async fn http_readiness_flips_between_ready_and_unready() {
     })
     .await;
     assert_eq!(st.restarts, 0, "readiness never restarts");
+    assert_eq!(st.reason, None);
     a.sup.shutdown().await;
 }
 
