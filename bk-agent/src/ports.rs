@@ -95,6 +95,12 @@ impl PortAllocator {
         }
     }
 
+    /// Whether nothing on the host listens on `port` now. A held port whose instance is
+    /// not running should be free; when it is not, another process took it.
+    pub fn free_on_host(&self, port: u16) -> bool {
+        free_on_host(port)
+    }
+
     /// Ports held now.
     pub fn held(&self) -> usize {
         self.lock().held.len()

@@ -155,9 +155,19 @@ impl Actor {
         }
         let holder = self.id.as_str();
         let port = match spec.port {
+            // Keep the port across restarts, unless another process took it meanwhile (the
+            // old process is gone, so a listener there is not ours): then take a new one
+            // rather than crash-loop on a port that cannot be bound.
             PortSpec::Auto => match self.port {
-                Some(p) => Some(p),
-                None => Some(sh.ports.allocate(holder).map_err(|e| e.to_string())?),
+                Some(p) if sh.ports.free_on_host(p) => Some(p),
+                held => {
+                    if let Some(p) = held {
+                        tracing::warn!(instance = %self.id, port = p, "port taken by another process; moving");
+                        sh.ports.release(p, holder);
+                        self.port = None;
+                    }
+                    Some(sh.ports.allocate(holder).map_err(|e| e.to_string())?)
+                }
             },
             PortSpec::Fixed { port } => {
                 sh.ports.reserve(port, holder).map_err(|e| e.to_string())?;

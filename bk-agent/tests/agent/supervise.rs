@@ -224,3 +224,22 @@ async fn the_instance_gets_port_and_env_from_its_spec() {
     assert_eq!(current_log(&a.sup, "envy"), "port=21999 app=demo\n");
     a.sup.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_port_taken_while_the_instance_was_down_is_replaced() {
+    let a = agent(21_070..=21_079);
+    a.sup.converge(vec![spec("mover", "exit 1")]).unwrap();
+    let st = wait_for(&a.sup, "mover", "backing off", |s| {
+        s.state == InstanceState::BackOff && s.port.is_some()
+    })
+    .await;
+    let first = st.port.unwrap();
+    // Another program grabs the port between two runs.
+    let _squatter = std::net::TcpListener::bind(("0.0.0.0", first)).unwrap();
+    let st = wait_for(&a.sup, "mover", "moved", |s| {
+        s.port.is_some_and(|p| p != first)
+    })
+    .await;
+    assert!((21_070..=21_079).contains(&st.port.unwrap()));
+    a.sup.shutdown().await;
+}
