@@ -24,8 +24,9 @@ pub enum InstanceState {
     Stopping,
     /// Stopped on request; nothing of it runs.
     Stopped,
-    /// Cannot run as specified (e.g. its release directory is missing); not retried until
-    /// the spec changes.
+    /// Could not be started (its working directory is missing, its program cannot be run,
+    /// its fixed port is held by another instance); retried with back-off, since a late
+    /// unpack or a freed port fixes it.
     Failed,
 }
 
