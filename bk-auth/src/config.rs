@@ -175,7 +175,8 @@ pub struct OidcProviderConfig {
     pub issuer: String,
     /// Client id.
     pub client_id: String,
-    /// Client secret (prefer `BK_LOGIN__OIDC…` env or a file readable only by the service).
+    /// Client secret. Prefer the environment over the file: `BK_LOGIN__OIDC__<ID>__CLIENT_SECRET`
+    /// sets it for the provider with that `id` (see `bk_core::config`).
     #[serde(default)]
     pub client_secret: String,
     /// Scopes besides `openid`.
