@@ -3,6 +3,7 @@
 
 mod admin;
 mod bad_input;
+mod forwarded;
 mod http_support;
 mod legacy_api;
 mod login_flow;
