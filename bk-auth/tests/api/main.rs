@@ -9,6 +9,7 @@ mod legacy_api;
 mod login_flow;
 mod oidc;
 mod oidc_login;
+mod oidc_tokens;
 mod sdk;
 mod storage;
 mod support;

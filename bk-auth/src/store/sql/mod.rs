@@ -10,6 +10,7 @@
 //! so two of them never check "is this the last superuser?" against the same state.
 
 mod audit;
+mod identities;
 mod migrations;
 mod pending;
 mod sessions;

@@ -11,7 +11,7 @@ pub(crate) use bk_auth::model::{
     AuditEntry, AuditQuery, LoginResult, NewUser, Session, ThrottleState, UserPatch, UserQuery,
 };
 pub(crate) use bk_auth::store::sql::SqlStore;
-pub(crate) use bk_auth::store::{BUILTIN_ADMIN, ImportReport, PendingLogin};
+pub(crate) use bk_auth::store::{BUILTIN_ADMIN, ImportReport, LinkedIdentity, PendingLogin};
 pub(crate) use bk_core::clock::{Millis, SystemClock};
 pub(crate) use bk_core::db::Dialect;
 pub(crate) use bk_core::types::Role::{self, Auditor, Developer, Operator, Staff, Superuser};
@@ -38,7 +38,10 @@ where
         return;
     };
     let store = SqlStore::new(t.db.clone());
-    assert_eq!(store.migrate(&SystemClock).await.unwrap().versions, vec![1]);
+    assert_eq!(
+        store.migrate(&SystemClock).await.unwrap().versions,
+        vec![1, 2]
+    );
     assert!(
         store
             .migrate(&SystemClock)
@@ -89,6 +92,7 @@ conformance!(
     throttle,
     audit_log,
     pending_logins,
+    external_identities,
 );
 
 pub(crate) const T0: Millis = 1_700_000_000_000;
