@@ -29,6 +29,13 @@ pub struct ServerConfig {
     pub listen: String,
     /// Where the embedded database and generated secrets live.
     pub data_dir: PathBuf,
+    /// Proxies whose `X-Forwarded-For/-Proto/-Host` are believed (addresses or CIDR
+    /// ranges); from anyone else those headers are ignored.
+    pub trusted_proxies: Vec<String>,
+    /// The base URL users reach the platform at (`https://paas.example.com`); absolute URLs
+    /// (OIDC `redirect_uri`, redirects) are built from it instead of `Host`. Empty: from the
+    /// request.
+    pub public_url: String,
 }
 
 impl Default for ServerConfig {
@@ -36,6 +43,8 @@ impl Default for ServerConfig {
         Self {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("./bk-data"),
+            trusted_proxies: vec!["127.0.0.0/8".into(), "::1".into()],
+            public_url: String::new(),
         }
     }
 }
@@ -79,6 +88,14 @@ pub fn load(file: Option<&std::path::Path>, flags: Vec<Override>) -> Result<BkCo
 }
 
 impl BkConfig {
+    /// How services read client facts behind proxies (`trusted_proxies`, `public_url`).
+    pub fn forwarding(&self) -> anyhow::Result<bk_core::http::forwarded::Forwarding> {
+        Ok(bk_core::http::forwarded::Forwarding::from_config(
+            &self.server.trusted_proxies,
+            &self.server.public_url,
+        )?)
+    }
+
     /// The database URL in force.
     pub fn database_url(&self) -> String {
         if self.database.url.is_empty() {

@@ -48,6 +48,7 @@ pub async fn build(
     cfg: &BkConfig,
     mode: Mode,
 ) -> anyhow::Result<(Router, std::sync::Arc<bk_auth::service::LoginService>)> {
+    let forwarding = std::sync::Arc::new(cfg.forwarding()?);
     let db = open_db(cfg).await?;
     let esb_token = secrets::esb_token(&cfg.server.data_dir)?;
     let admin_password = std::env::var("BK_ADMIN_PASSWORD").ok();
@@ -72,7 +73,8 @@ pub async fn build(
     let router = match mode {
         Mode::Platform => router,
         Mode::LoginOnly => bk_auth::http::standalone(router),
-    };
+    }
+    .layer(axum::Extension(forwarding));
     Ok((router, opened.service))
 }
 

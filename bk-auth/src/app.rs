@@ -42,7 +42,10 @@ pub async fn open(
                 p.id
             )));
         }
-        providers.push(Arc::new(OidcProvider::new(p.clone(), http.clone())));
+        p.validate().map_err(AuthError::Invalid)?;
+        providers.push(Arc::new(
+            OidcProvider::new(p.clone(), http.clone()).with_clock(clock.clone()),
+        ));
     }
     let service = Arc::new(LoginService::new(
         cfg,

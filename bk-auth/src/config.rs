@@ -184,18 +184,93 @@ pub struct OidcProviderConfig {
     pub issuer: String,
     /// Client id.
     pub client_id: String,
-    /// Client secret (prefer `BK_LOGIN__OIDC…` env or a file readable only by the service).
+    /// Client secret. Prefer the environment over the file: `BK_LOGIN__OIDC__<ID>__CLIENT_SECRET`
+    /// sets it for the provider with that `id` (see `bk_core::config`).
     #[serde(default)]
     pub client_secret: String,
     /// Scopes besides `openid`.
     #[serde(default = "default_scopes")]
     pub scopes: Vec<String>,
-    /// Claim that becomes the username (`preferred_username`, `email`, `sub`...).
+    /// Claim that becomes the username (`preferred_username`, `sub`...) of accounts created
+    /// at first login; its value must be a valid username. With `email`, the address's
+    /// local part is used, and only when the provider marks it verified (`email_verified`)
+    /// and its domain is in `allowed_email_domains`. Later logins are matched by subject,
+    /// whatever this claim then says.
     #[serde(default = "default_username_claim")]
     pub username_claim: String,
+    /// E-mail domains whose addresses may become usernames with `username_claim = "email"`:
+    /// exact domains, or `.corp.example` for a domain and its subdomains.
+    #[serde(default)]
+    pub allowed_email_domains: Vec<String>,
     /// Role given to users created on first login.
     #[serde(default)]
     pub default_role: bk_core::types::Role,
+}
+
+/// Longest `c_url` an external login keeps while the user is at the provider, in bytes.
+pub const MAX_C_URL_BYTES: usize = 2048;
+
+/// Refuse a `c_url` longer than [`MAX_C_URL_BYTES`], saying so.
+pub fn check_c_url_len(c_url: &str) -> Result<(), String> {
+    if c_url.len() > MAX_C_URL_BYTES {
+        return Err(format!(
+            "c_url is {} bytes long; at most {MAX_C_URL_BYTES} bytes are accepted",
+            c_url.len()
+        ));
+    }
+    Ok(())
+}
+
+impl OidcProviderConfig {
+    /// Check what can be checked without the network: the id, an https issuer (plain http
+    /// only for loopback hosts, for tests), and `email` usernames having an allow-list.
+    /// The error names the provider and the setting.
+    pub fn validate(&self) -> Result<(), String> {
+        let at = |what: &str| format!("login.oidc[{}].{what}", self.id);
+        let id_ok = !self.id.is_empty()
+            && self.id.len() <= 32
+            && self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !id_ok {
+            return Err(format!(
+                "login.oidc: provider id {:?} must be 1-32 letters, digits, - or _",
+                self.id
+            ));
+        }
+        check_issuer(&self.issuer).map_err(|why| format!("{}: {why}", at("issuer")))?;
+        if self.username_claim == "email" && self.allowed_email_domains.is_empty() {
+            return Err(format!(
+                "{}: username_claim = \"email\" needs allowed_email_domains (the domains whose verified addresses may become usernames)",
+                at("allowed_email_domains")
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An issuer (or an endpoint it announces) must be https; plain http only on loopback
+/// (`127.0.0.0/8`, `::1`, `localhost`), where tests run their providers.
+pub fn check_issuer(url: &str) -> Result<(), String> {
+    let u = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL ({e})"))?;
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&u) => Ok(()),
+        "http" => Err(format!(
+            "{url:?} must use https (plain http is accepted only for loopback hosts)"
+        )),
+        other => Err(format!("{url:?}: scheme {other:?} is not https")),
+    }
+}
+
+fn is_loopback(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
 }
 
 fn default_scopes() -> Vec<String> {
@@ -204,4 +279,67 @@ fn default_scopes() -> Vec<String> {
 
 fn default_username_claim() -> String {
     "preferred_username".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oidc(issuer: &str) -> OidcProviderConfig {
+        OidcProviderConfig {
+            id: "corp".into(),
+            display_name: "Corp".into(),
+            issuer: issuer.into(),
+            client_id: "bk".into(),
+            client_secret: String::new(),
+            scopes: default_scopes(),
+            username_claim: default_username_claim(),
+            allowed_email_domains: vec![],
+            default_role: bk_core::types::Role::default(),
+        }
+    }
+
+    #[test]
+    fn issuers_must_be_https_except_on_loopback() {
+        for ok in [
+            "https://sso.corp.example",
+            "https://sso.corp.example/realms/x/",
+            "http://127.0.0.1:9400",
+            "http://127.8.9.10",
+            "http://[::1]:8080",
+            "http://localhost:5556/dex",
+        ] {
+            assert_eq!(oidc(ok).validate(), Ok(()), "{ok}");
+        }
+        for bad in [
+            "http://sso.corp.example",
+            "http://10.0.0.1",
+            "http://localhost.evil.example",
+            "ftp://sso.corp.example",
+            "sso.corp.example",
+        ] {
+            let err = oidc(bad).validate().unwrap_err();
+            assert!(err.starts_with("login.oidc[corp].issuer:"), "{bad}: {err}");
+        }
+        assert!(
+            oidc("http://sso.corp.example")
+                .validate()
+                .unwrap_err()
+                .contains("must use https")
+        );
+    }
+
+    #[test]
+    fn email_usernames_need_an_allow_list_and_ids_are_checked() {
+        let mut c = oidc("https://sso.corp.example");
+        c.username_claim = "email".into();
+        let err = c.validate().unwrap_err();
+        assert!(err.contains("allowed_email_domains"), "{err}");
+        c.allowed_email_domains = vec!["corp.example".into()];
+        assert_eq!(c.validate(), Ok(()));
+        for bad in ["", "has space", "a/b", &"x".repeat(33)] {
+            c.id = bad.into();
+            assert!(c.validate().unwrap_err().contains("provider id"), "{bad}");
+        }
+    }
 }

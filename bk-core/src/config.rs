@@ -9,6 +9,13 @@
 //! value when it parses as one (`3600`, `true`, `["a","b"]`), else as a string. Variables
 //! without `__` are ignored unless listed as aliases (e.g. `BK_DATABASE_URL` →
 //! `database.url`), so unrelated `BK_*` variables in an operator's shell do no harm.
+//!
+//! Arrays of tables (`[[login.oidc]]`) are addressed by the `id` of an element, never by
+//! its position: `BK_LOGIN__OIDC__CORP__CLIENT_SECRET=…` sets `client_secret` of the
+//! element whose `id` is `corp` (compared ignoring case; `_` in the variable also matches
+//! `-` in the id, as variable names cannot hold `-`). The element must come from the file;
+//! naming an id that is not there is an error. An index would silently hand a secret to
+//! another provider once someone reorders the file.
 
 use std::path::{Path, PathBuf};
 
@@ -54,6 +61,9 @@ pub struct Override {
     pub value: Value,
     /// Where it came from, for error messages (`BK_SERVER__LISTEN`, `--listen`).
     pub origin: String,
+    /// The text as given, when `value` was parsed from it (environment variables): used
+    /// as a plain string when the parsed value does not fit the key (a numeric secret).
+    pub raw: Option<String>,
 }
 
 impl Override {
@@ -63,6 +73,7 @@ impl Override {
             key: key.to_owned(),
             value: value.into(),
             origin: format!("flag {flag}"),
+            raw: None,
         }
     }
 }
@@ -91,6 +102,7 @@ where
             key,
             value: parse_scalar(&raw),
             origin: format!("environment variable {name}"),
+            raw: Some(raw),
         });
     }
     out
@@ -129,10 +141,28 @@ where
         check::<T>(&merged, &format!("file {}", path.display()))?;
     }
     for o in overrides {
-        set_path(&mut merged, &o.key, o.value.clone());
-        check::<T>(&merged, &o.origin)?;
+        apply(&mut merged, o, o.value.clone())?;
+        if let Err(e) = check::<T>(&merged, &o.origin) {
+            // `BK_…__CLIENT_SECRET=123456` parses as a number; where a string is wanted
+            // (and no default told `set_leaf` so), take the text as given.
+            match &o.raw {
+                Some(raw) if !o.value.is_str() => {
+                    apply(&mut merged, o, Value::String(raw.clone()))?;
+                    check::<T>(&merged, &o.origin).map_err(|_| e)?;
+                }
+                _ => return Err(e),
+            }
+        }
     }
     check::<T>(&merged, "defaults")
+}
+
+fn apply(merged: &mut Table, o: &Override, value: Value) -> Result<(), ConfigError> {
+    let path: Vec<&str> = o.key.split('.').collect();
+    set_path(merged, &path, value, "").map_err(|message| ConfigError::Invalid {
+        layer: o.origin.clone(),
+        message,
+    })
 }
 
 fn check<T: DeserializeOwned>(table: &Table, layer: &str) -> Result<T, ConfigError> {
@@ -153,22 +183,73 @@ fn merge(into: &mut Table, from: Table) {
     }
 }
 
-fn set_path(root: &mut Table, key: &str, value: Value) {
-    let mut parts: Vec<&str> = key.split('.').collect();
-    let last = parts.pop().unwrap_or_default();
-    let mut cur = root;
-    for p in parts {
-        let entry = cur
-            .entry(p.to_owned())
-            .or_insert_with(|| Value::Table(Table::new()));
-        if !entry.is_table() {
-            *entry = Value::Table(Table::new());
+/// Set `path` (non-empty) below `table`; `above` is the dotted path walked so far, for
+/// error messages.
+fn set_path(table: &mut Table, path: &[&str], value: Value, above: &str) -> Result<(), String> {
+    let (first, rest) = match path {
+        [] => return Ok(()),
+        [last] => {
+            set_leaf(table, last, value);
+            return Ok(());
         }
-        match entry {
-            Value::Table(t) => cur = t,
-            _ => return,
+        [first, rest @ ..] => (*first, rest),
+    };
+    let here = if above.is_empty() {
+        first.to_owned()
+    } else {
+        format!("{above}.{first}")
+    };
+    let entry = table
+        .entry(first.to_owned())
+        .or_insert_with(|| Value::Table(Table::new()));
+    if let Value::Array(items) = entry {
+        let [id, fields @ ..] = rest else {
+            return Ok(());
+        };
+        if fields.is_empty() {
+            return Err(format!(
+                "{here}.{id}: set a field of the element (e.g. {here}.{id}.<field>), not the element"
+            ));
         }
+        let element = element_by_id(items, id, &here)?;
+        return set_path(element, fields, value, &format!("{here}.{id}"));
     }
+    if !entry.is_table() {
+        *entry = Value::Table(Table::new());
+    }
+    match entry {
+        Value::Table(t) => set_path(t, rest, value, &here),
+        _ => Ok(()),
+    }
+}
+
+/// The element of an array of tables whose `id` matches `id` (see the module doc).
+fn element_by_id<'a>(
+    items: &'a mut [Value],
+    id: &str,
+    array: &str,
+) -> Result<&'a mut Table, String> {
+    let matches = |t: &Table| {
+        t.get("id").and_then(Value::as_str).is_some_and(|have| {
+            have.eq_ignore_ascii_case(id) || have.replace('-', "_").eq_ignore_ascii_case(id)
+        })
+    };
+    let mut found = items
+        .iter_mut()
+        .filter_map(Value::as_table_mut)
+        .filter(|t| matches(t));
+    match (found.next(), found.next()) {
+        (Some(t), None) => Ok(t),
+        (Some(_), Some(_)) => Err(format!(
+            "{array}: more than one element matches id {id:?}; give them ids that differ in more than case or -/_"
+        )),
+        (None, _) => Err(format!(
+            "{array} has no element with id {id:?}; define it in the config file first (environment variables set fields of elements, addressed by id)"
+        )),
+    }
+}
+
+fn set_leaf(cur: &mut Table, last: &str, value: Value) {
     // A string given where the default is a number or bool stays a string and fails the
     // type check with a clear message; a number given where a string is expected is
     // converted back, so `BK_X__NAME=123` works for string keys.
@@ -279,5 +360,87 @@ mod tests {
             load::<Cfg>(Some(&f.0), &[]),
             Err(ConfigError::Parse { .. })
         ));
+    }
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq, Default)]
+    #[serde(deny_unknown_fields, default)]
+    struct WithArray {
+        providers: Vec<Provider>,
+    }
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Provider {
+        id: String,
+        #[serde(default)]
+        secret: String,
+        #[serde(default)]
+        port: i64,
+    }
+
+    const PROVIDERS: &str =
+        "[[providers]]\nid = 'corp-sso'\n\n[[providers]]\nid = 'Other'\nsecret = 'from-file'\n";
+
+    fn env(vars: &[(&str, &str)]) -> Vec<Override> {
+        env_overrides(
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+            &[],
+        )
+    }
+
+    #[test]
+    fn env_sets_fields_of_array_elements_by_id() {
+        let f = file(PROVIDERS);
+        let ov = env(&[
+            ("BK_PROVIDERS__CORP_SSO__SECRET", "s3cret"),
+            ("BK_PROVIDERS__OTHER__PORT", "8443"),
+        ]);
+        let cfg: WithArray = load(Some(&f.0), &ov).unwrap();
+        assert_eq!(
+            cfg.providers,
+            vec![
+                Provider {
+                    id: "corp-sso".into(),
+                    secret: "s3cret".into(),
+                    port: 0
+                },
+                Provider {
+                    id: "Other".into(),
+                    secret: "from-file".into(),
+                    port: 8443
+                },
+            ]
+        );
+        // A secret made of digits stays the text it was given.
+        let ov = env(&[("BK_PROVIDERS__OTHER__SECRET", "000123")]);
+        let cfg: WithArray = load(Some(&f.0), &ov).unwrap();
+        assert_eq!(cfg.providers[1].secret, "000123");
+        // A flag addresses elements the same way.
+        let ov = [Override::flag("providers.corp-sso.secret", "x", "--secret")];
+        let cfg: WithArray = load(Some(&f.0), &ov).unwrap();
+        assert_eq!(cfg.providers[0].secret, "x");
+    }
+
+    #[test]
+    fn env_naming_a_missing_element_is_an_error() {
+        let f = file(PROVIDERS);
+        let ov = env(&[("BK_PROVIDERS__NOPE__SECRET", "s3cret")]);
+        let err = load::<WithArray>(Some(&f.0), &ov).unwrap_err().to_string();
+        assert!(
+            err.contains("BK_PROVIDERS__NOPE__SECRET")
+                && err.contains("no element with id \"nope\""),
+            "{err}"
+        );
+        assert!(!err.contains("s3cret"), "values are not echoed: {err}");
+        // Without the file there is no element to address.
+        let ov = env(&[("BK_PROVIDERS__CORP_SSO__SECRET", "s3cret")]);
+        assert!(load::<WithArray>(None, &ov).is_err());
+        // The element itself cannot be replaced field by field from one variable.
+        let ov = env(&[("BK_PROVIDERS__OTHER", "x")]);
+        let err = load::<WithArray>(Some(&f.0), &ov).unwrap_err().to_string();
+        assert!(err.contains("set a field of the element"), "{err}");
+        // Unknown fields of an element are still rejected.
+        let ov = env(&[("BK_PROVIDERS__OTHER__NOPE", "1")]);
+        let err = load::<WithArray>(Some(&f.0), &ov).unwrap_err().to_string();
+        assert!(err.contains("nope"), "{err}");
     }
 }

@@ -29,8 +29,12 @@ pub enum ProviderFlow {
 pub struct ExternalIdentity {
     /// Provider id.
     pub provider: String,
-    /// Stable subject at the provider.
+    /// Stable subject at the provider (OIDC `sub`): with `provider`, what the local account
+    /// is linked to at first login and matched by afterwards.
     pub subject: String,
+    /// Who vouched for the subject (OIDC `iss`; for other providers, e.g. the LDAP server
+    /// URL). A link made under one issuer is not honoured under another.
+    pub issuer: String,
     /// Username to use here (validated by the service).
     pub username: String,
     /// Display name.

@@ -23,11 +23,14 @@ use crate::idp::IdentityProvider;
 use crate::idp::local::LocalProvider;
 use crate::password::Hasher;
 use crate::session::{SessionPolicy, Sessions};
-use crate::store::{AuditStore, PendingLoginStore, SessionStore, ThrottleStore, UserStore};
+use crate::store::{
+    AuditStore, ExternalIdentityStore, PendingLoginStore, SessionStore, ThrottleStore, UserStore,
+};
 use crate::throttle::Throttle;
 
 pub use access::Caller;
 pub use admin::{CreateUser, PasswordReset};
+pub use external::{ExternalStart, PENDING_PER_ADDRESS, PENDING_TOTAL};
 pub use login::ClientInfo;
 
 /// The stores the service runs on.
@@ -43,20 +46,29 @@ pub struct Stores {
     pub audit: Arc<dyn AuditStore>,
     /// Pending external logins.
     pub pending: Arc<dyn PendingLoginStore>,
+    /// Links of external subjects to accounts.
+    pub identities: Arc<dyn ExternalIdentityStore>,
 }
 
 impl Stores {
-    /// All five from one object implementing every store trait (the SQL store does).
+    /// All of them from one object implementing every store trait (the SQL store does).
     pub fn all<S>(s: Arc<S>) -> Self
     where
-        S: UserStore + SessionStore + ThrottleStore + AuditStore + PendingLoginStore + 'static,
+        S: UserStore
+            + SessionStore
+            + ThrottleStore
+            + AuditStore
+            + PendingLoginStore
+            + ExternalIdentityStore
+            + 'static,
     {
         Self {
             users: s.clone(),
             sessions: s.clone(),
             throttle: s.clone(),
             audit: s.clone(),
-            pending: s,
+            pending: s.clone(),
+            identities: s,
         }
     }
 }
@@ -69,6 +81,7 @@ pub struct LoginService {
     throttle: Throttle,
     audit: Arc<dyn AuditStore>,
     pending: Arc<dyn PendingLoginStore>,
+    identities: Arc<dyn ExternalIdentityStore>,
     hasher: Arc<Hasher>,
     local: LocalProvider,
     providers: Vec<Arc<dyn IdentityProvider>>,
@@ -108,6 +121,7 @@ impl LoginService {
             sessions,
             audit: stores.audit,
             pending: stores.pending,
+            identities: stores.identities,
             hasher,
             providers,
             clock,
@@ -168,6 +182,8 @@ impl LoginService {
 
     /// Purge expired state now; returns rows removed.
     pub async fn purge(&self) -> Result<u64> {
-        Ok(self.sessions.purge().await? + self.throttle.purge().await?)
+        Ok(self.sessions.purge().await?
+            + self.throttle.purge().await?
+            + self.pending.purge(self.clock.now_ms()).await?)
     }
 }

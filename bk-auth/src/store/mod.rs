@@ -172,6 +172,11 @@ pub struct PendingLogin {
     pub c_url: String,
     /// Expiry (ms).
     pub expires_at: Millis,
+    /// Hex SHA-256 of the random value in the browser's state cookie: the callback must
+    /// come from the browser that started the login.
+    pub browser_hash: String,
+    /// The client address that started it (pending logins are capped per address).
+    pub address: String,
 }
 
 /// Pending external logins; each is taken once.
@@ -181,4 +186,39 @@ pub trait PendingLoginStore: Send + Sync {
     async fn put(&self, p: &PendingLogin) -> Result<()>;
     /// Remove and return, if present and not expired at `now`.
     async fn take(&self, state_hash: &str, now: Millis) -> Result<Option<PendingLogin>>;
+    /// Pending logins not expired at `now`: all, or those started from `address`.
+    async fn count(&self, address: Option<&str>, now: Millis) -> Result<u64>;
+    /// Delete those expired at `now`; returns how many.
+    async fn purge(&self, now: Millis) -> Result<u64>;
+}
+
+/// A user of an external provider, as linked to a local account at first login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedIdentity {
+    /// Provider id (the user's `source`).
+    pub provider: String,
+    /// Stable subject at the provider (OIDC `sub`).
+    pub subject: String,
+    /// Who vouched for the subject (OIDC `iss`; the provider id for non-OIDC providers).
+    pub issuer: String,
+    /// The local account.
+    pub username: String,
+    /// When it was linked (ms).
+    pub created_at: Millis,
+}
+
+/// Which external subject owns which local account. Accounts of external providers are
+/// matched by (provider, subject), never by a name the provider sends: each local account
+/// is linked to at most one subject per provider, and each subject to one account.
+/// Deleting the user deletes its links.
+#[async_trait]
+pub trait ExternalIdentityStore: Send + Sync {
+    /// The link of (provider, subject), if any.
+    async fn find_subject(&self, provider: &str, subject: &str) -> Result<Option<LinkedIdentity>>;
+    /// The link of (provider, username), if any.
+    async fn find_username(&self, provider: &str, username: &str)
+    -> Result<Option<LinkedIdentity>>;
+    /// Link; `Forbidden` when the subject or the account is linked already (the database's
+    /// unique keys decide, so two concurrent first logins cannot both link).
+    async fn link(&self, link: &LinkedIdentity) -> Result<()>;
 }

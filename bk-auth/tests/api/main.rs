@@ -4,6 +4,7 @@
 mod admin;
 mod bad_input;
 mod django;
+mod forwarded;
 mod http_support;
 mod legacy_api;
 mod login_flow;
@@ -11,6 +12,7 @@ mod oidc;
 mod oidc_login;
 mod permissions;
 mod revocation;
+mod oidc_tokens;
 mod sdk;
 mod storage;
 mod support;

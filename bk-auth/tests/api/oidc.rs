@@ -77,6 +77,7 @@ pub(crate) fn config(issuer: &str, username_claim: &str) -> OidcProviderConfig {
         client_secret: CLIENT_SECRET.into(),
         scopes: vec!["profile".into(), "email".into(), "phone".into()],
         username_claim: username_claim.into(),
+        allowed_email_domains: vec!["example.com".into(), "corp.example".into()],
         default_role: Role::Developer,
     }
 }
@@ -151,6 +152,8 @@ fn pending(start: &RedirectStart) -> PendingLogin {
         nonce: start.nonce.clone(),
         c_url: "/console/".into(),
         expires_at: i64::MAX,
+        browser_hash: String::new(),
+        address: "127.0.0.1".into(),
     }
 }
 
@@ -222,19 +225,47 @@ async fn oidc_login_with_the_mock_provider() {
 }
 
 #[tokio::test]
-async fn oidc_username_from_email_local_part_or_refused() {
+async fn oidc_username_from_verified_allowed_email_or_refused() {
     let mock = start_mock().await;
-    // Without --user-claims/PUT the mock describes a subject with `email = sub`.
     let by_email = provider(&mock.issuer, "email");
-    let start = by_email.start(REDIRECT_URI).await.unwrap();
-    let (code, _) = authorize_as(&start, "bob.builder@example.com").await;
-    let id = by_email
-        .finish(&code, &pending(&start), REDIRECT_URI)
-        .await
-        .unwrap();
+    let login = |sub: &'static str| {
+        let p = &by_email;
+        async move {
+            let start = p.start(REDIRECT_URI).await.unwrap();
+            let (code, _) = authorize_as(&start, sub).await;
+            p.finish(&code, &pending(&start), REDIRECT_URI).await
+        }
+    };
+    set_user(
+        &mock,
+        "u-bob",
+        json!({"email": "bob.builder@example.com", "email_verified": true}),
+    )
+    .await;
+    let id = login("u-bob").await.unwrap();
     assert_eq!(
         (id.username.as_str(), id.email.as_str()),
         ("bob.builder", "bob.builder@example.com")
+    );
+
+    // The attacks of issue 5: an address of a foreign domain, and an unverified one of
+    // ours, never name an account.
+    set_user(
+        &mock,
+        "u-att",
+        json!({"email": "dave.w@attacker.example", "email_verified": true}),
+    )
+    .await;
+    let err = login("u-att").await.unwrap_err();
+    assert!(
+        matches!(&err, AuthError::Forbidden(m) if m.contains("attacker.example")),
+        "{err:?}"
+    );
+    set_user(&mock, "u-unv", json!({"email": "dave.w@corp.example"})).await;
+    let err = login("u-unv").await.unwrap_err();
+    assert!(
+        matches!(&err, AuthError::Forbidden(m) if m.contains("not verified")),
+        "{err:?}"
     );
 
     set_user(

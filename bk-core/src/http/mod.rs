@@ -1,10 +1,12 @@
 //! HTTP plumbing shared by every service: the BK envelopes ([`envelope`]), the request
 //! context and envelope-aware extractors ([`context`], [`extract`]), request ids,
-//! Prometheus metrics ([`metrics`]) and the common middleware stack ([`stack`]).
+//! Prometheus metrics ([`metrics`]), the common middleware stack ([`stack`]) and who the
+//! client is behind proxies ([`forwarded`]).
 
 pub mod context;
 pub mod envelope;
 pub mod extract;
+pub mod forwarded;
 pub mod metrics;
 pub mod request_id;
 pub mod stack;

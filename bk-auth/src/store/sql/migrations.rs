@@ -5,7 +5,7 @@ use bk_core::db::migrate::{Migration, MigrationSet};
 /// This crate's migration history (component `login`).
 pub(super) static LOGIN: MigrationSet = MigrationSet {
     component: "login",
-    migrations: &[V1, V2],
+    migrations: &[V1, V2, V3],
 };
 
 const V1: Migration = Migration {
@@ -92,5 +92,42 @@ const V2: Migration = Migration {
     version: 2,
     name: "throttle: known clients",
     sql: "ALTER TABLE login_throttle ADD COLUMN known_at BIGINT NOT NULL DEFAULT 0",
+    overrides: &[],
+};
+
+/// Pending logins bound to the browser (hash of the state cookie) and counted per address;
+/// external identities matched by (provider, subject). Pending rows live ten minutes, so
+/// the table is recreated rather than altered (a login in flight during the upgrade
+/// starts again).
+const V3: Migration = Migration {
+    version: 3,
+    name: "pending logins bound to the browser, external identities",
+    sql: r"
+DROP TABLE login_pending;
+
+CREATE TABLE login_pending (
+    state_hash VARCHAR(64) NOT NULL PRIMARY KEY,
+    provider TEXT NOT NULL,
+    pkce_verifier TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    c_url TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    browser_hash VARCHAR(64) NOT NULL,
+    address VARCHAR(64) NOT NULL
+);
+CREATE INDEX login_pending_expires_at ON login_pending (expires_at);
+CREATE INDEX login_pending_address ON login_pending (address, expires_at);
+
+CREATE TABLE login_identities (
+    provider VARCHAR(64) NOT NULL,
+    subject VARCHAR(255) NOT NULL,
+    issuer TEXT NOT NULL,
+    username VARCHAR(64) NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (provider, subject),
+    FOREIGN KEY (username) REFERENCES login_users (username) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX login_identities_username ON login_identities (provider, username);
+",
     overrides: &[],
 };

@@ -15,6 +15,7 @@
 //! "database is locked" however long the busy timeout.
 
 mod audit;
+mod identities;
 mod migrations;
 mod pending;
 mod sessions;

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use bk_core::clock::Millis;
 
-use super::{SqlStore, col};
+use super::{SqlStore, col, count};
 use crate::error::Result;
 use crate::store::{PendingLogin, PendingLoginStore};
 
@@ -13,15 +13,17 @@ impl PendingLoginStore for SqlStore {
         let q = self
             .db
             .query(
-                "INSERT INTO login_pending (state_hash, provider, pkce_verifier, nonce, c_url, expires_at) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO login_pending (state_hash, provider, pkce_verifier, nonce, c_url, expires_at, browser_hash, address) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(p.state_hash.clone())
             .bind(p.provider.clone())
             .bind(p.pkce_verifier.clone())
             .bind(p.nonce.clone())
             .bind(p.c_url.clone())
-            .bind(p.expires_at);
+            .bind(p.expires_at)
+            .bind(p.browser_hash.clone())
+            .bind(p.address.clone());
         self.db.execute(q).await?;
         Ok(())
     }
@@ -30,8 +32,8 @@ impl PendingLoginStore for SqlStore {
         let q = self
             .db
             .query(
-                "SELECT state_hash, provider, pkce_verifier, nonce, c_url, expires_at FROM login_pending \
-                 WHERE state_hash = ?",
+                "SELECT state_hash, provider, pkce_verifier, nonce, c_url, expires_at, browser_hash, address \
+                 FROM login_pending WHERE state_hash = ?",
             )
             .bind(state_hash.to_owned());
         let found = match self.db.fetch_optional(q).await? {
@@ -42,6 +44,8 @@ impl PendingLoginStore for SqlStore {
                 nonce: col(&r, "nonce")?,
                 c_url: col(&r, "c_url")?,
                 expires_at: col(&r, "expires_at")?,
+                browser_hash: col(&r, "browser_hash")?,
+                address: col(&r, "address")?,
             }),
             None => None,
         };
@@ -58,14 +62,32 @@ impl PendingLoginStore for SqlStore {
             }
             None => 0,
         };
-        // Expired logins are never finished; drop them while we are here.
-        self.db
+        Ok(found.filter(|p| removed == 1 && p.expires_at > now))
+    }
+
+    async fn count(&self, address: Option<&str>, now: Millis) -> Result<u64> {
+        let q = match address {
+            Some(a) => self
+                .db
+                .query("SELECT COUNT(*) FROM login_pending WHERE address = ? AND expires_at > ?")
+                .bind(a.to_owned())
+                .bind(now),
+            None => self
+                .db
+                .query("SELECT COUNT(*) FROM login_pending WHERE expires_at > ?")
+                .bind(now),
+        };
+        count(self.db.fetch_optional(q).await?)
+    }
+
+    async fn purge(&self, now: Millis) -> Result<u64> {
+        Ok(self
+            .db
             .execute(
                 self.db
                     .query("DELETE FROM login_pending WHERE expires_at <= ?")
                     .bind(now),
             )
-            .await?;
-        Ok(found.filter(|p| removed == 1 && p.expires_at > now))
+            .await?)
     }
 }

@@ -11,7 +11,7 @@ pub(crate) use bk_auth::model::{
     AuditEntry, AuditQuery, LoginResult, NewUser, Session, ThrottleState, UserPatch, UserQuery,
 };
 pub(crate) use bk_auth::store::sql::SqlStore;
-pub(crate) use bk_auth::store::{BUILTIN_ADMIN, ImportReport, PendingLogin};
+pub(crate) use bk_auth::store::{BUILTIN_ADMIN, ImportReport, LinkedIdentity, PendingLogin};
 pub(crate) use bk_core::clock::{Millis, SystemClock};
 pub(crate) use bk_core::db::Dialect;
 pub(crate) use bk_core::types::Role::{self, Auditor, Developer, Operator, Staff, Superuser};
@@ -40,7 +40,7 @@ where
     let store = SqlStore::new(t.db.clone());
     assert_eq!(
         store.migrate(&SystemClock).await.unwrap().versions,
-        vec![1, 2]
+        vec![1, 2, 3]
     );
     assert!(
         store
@@ -97,6 +97,7 @@ conformance!(
     throttle_counts_concurrent_attempts_atomically,
     audit_log,
     pending_logins,
+    external_identities,
 );
 
 pub(crate) const T0: Millis = 1_700_000_000_000;

@@ -557,10 +557,26 @@ pub(super) async fn pending_logins(s: Stores) {
         nonce: "nonce".into(),
         c_url: "http://paas.example.com/console/?a=1&b=中".into(),
         expires_at,
+        browser_hash: format!("browser-{hash}"),
+        address: if hash == "s3" {
+            "2001:db8::1"
+        } else {
+            "198.51.100.7"
+        }
+        .into(),
     };
     s.pending.put(&p("s1", T0 + 600_000)).await.unwrap();
     s.pending.put(&p("s2", T0 + 1)).await.unwrap();
     s.pending.put(&p("s3", T0 + 600_000)).await.unwrap();
+    assert_eq!(s.pending.count(None, T0).await.unwrap(), 3);
+    assert_eq!(
+        s.pending.count(None, T0 + 1).await.unwrap(),
+        2,
+        "s2 expired"
+    );
+    assert_eq!(s.pending.count(Some("198.51.100.7"), T0).await.unwrap(), 2);
+    assert_eq!(s.pending.count(Some("2001:db8::1"), T0).await.unwrap(), 1);
+    assert_eq!(s.pending.count(Some("203.0.113.1"), T0).await.unwrap(), 0);
     assert!(
         s.pending.put(&p("s1", T0)).await.is_err(),
         "a state is stored once"
@@ -572,6 +588,19 @@ pub(super) async fn pending_logins(s: Stores) {
     assert_eq!(s.pending.take("s1", T0).await.unwrap(), None, "taken once");
     assert_eq!(s.pending.take("s2", T0 + 1).await.unwrap(), None, "expired");
     assert_eq!(s.pending.take("s2", T0).await.unwrap(), None, "and gone");
+    s.pending.put(&p("s4", T0 + 5)).await.unwrap();
+    s.pending.put(&p("s5", T0 + 6)).await.unwrap();
+    assert_eq!(
+        s.pending.purge(T0 + 5).await.unwrap(),
+        1,
+        "s4 expired, s5 not yet"
+    );
+    assert_eq!(s.pending.purge(T0 + 5).await.unwrap(), 0);
+    assert_eq!(
+        s.pending.count(None, T0).await.unwrap(),
+        2,
+        "s3 and s5 remain"
+    );
     assert_eq!(s.pending.take("unknown", T0).await.unwrap(), None);
     let (a, b) = tokio::join!(s.pending.take("s3", T0), s.pending.take("s3", T0));
     assert_eq!(
@@ -579,4 +608,62 @@ pub(super) async fn pending_logins(s: Stores) {
         1,
         "concurrent takers: one wins"
     );
+}
+
+pub(super) async fn external_identities(s: Stores) {
+    create(&s, "erin", &[Developer]).await;
+    create(&s, "frank", &[Developer]).await;
+    let link = |sub: &str, user: &str| LinkedIdentity {
+        provider: "corp".into(),
+        subject: sub.into(),
+        issuer: "https://sso.corp.example".into(),
+        username: user.into(),
+        created_at: T0,
+    };
+    assert_eq!(
+        s.identities.find_subject("corp", "sub-1").await.unwrap(),
+        None
+    );
+    s.identities.link(&link("sub-1", "erin")).await.unwrap();
+    assert_eq!(
+        s.identities.find_subject("corp", "sub-1").await.unwrap(),
+        Some(link("sub-1", "erin"))
+    );
+    assert_eq!(
+        s.identities.find_username("corp", "erin").await.unwrap(),
+        Some(link("sub-1", "erin"))
+    );
+    assert_eq!(
+        s.identities.find_subject("other", "sub-1").await.unwrap(),
+        None
+    );
+    // One subject, one account; one account, one subject (per provider).
+    assert_err!(
+        s.identities.link(&link("sub-1", "frank")).await,
+        AuthError::Forbidden(_)
+    );
+    assert_err!(
+        s.identities.link(&link("sub-2", "erin")).await,
+        AuthError::Forbidden(_)
+    );
+    // Another provider may link the same subject text and account.
+    let mut other = link("sub-1", "erin");
+    other.provider = "other".into();
+    s.identities.link(&other).await.unwrap();
+    // Racing first logins of two subjects for one account: exactly one wins.
+    let (l3, l4) = (link("sub-3", "frank"), link("sub-4", "frank"));
+    let (a, b) = tokio::join!(s.identities.link(&l3), s.identities.link(&l4));
+    assert_eq!(a.is_ok() as u8 + b.is_ok() as u8, 1, "{a:?} {b:?}");
+    // Deleting the user deletes its links.
+    s.users.delete("erin").await.unwrap();
+    assert_eq!(
+        s.identities.find_subject("corp", "sub-1").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        s.identities.find_subject("other", "sub-1").await.unwrap(),
+        None
+    );
+    // Linking to an account that does not exist fails.
+    assert!(s.identities.link(&link("sub-9", "nobody")).await.is_err());
 }

@@ -2,39 +2,45 @@
 //!
 //! Endpoints come from discovery (`<issuer>/.well-known/openid-configuration`), fetched on
 //! first use and cached; a failed fetch is not cached, and a transport failure against a
-//! cached endpoint drops the cache so the next login fetches it again.
+//! cached endpoint drops the cache so the next login fetches it again. The issuer and
+//! every endpoint must be https (plain http only on loopback, for tests).
 //!
-//! The user is described by the userinfo endpoint. The ID token returned with the access
-//! token is checked for issuer, audience, nonce and subject but its signature is not: it
-//! comes straight from the token endpoint over our own connection, where OIDC Core
-//! §3.1.3.7 allows server authentication (TLS) to stand in for the signature.
+//! The ID token's signature is verified against the provider's key set (`jwks_uri`),
+//! cached and fetched again once when a token names a key it does not hold (rotation);
+//! then issuer, audience, expiry and nonce ([`id_token`]). The user is described by the
+//! userinfo endpoint, which must describe the token's subject ([`claims`]).
 //!
 //! Error texts reach the login page: they say what failed and never carry tokens, codes
 //! or the client secret. The full cause goes to the log.
+
+mod claims;
+mod discovery;
+mod id_token;
+mod keys;
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use bk_core::crypto::{constant_time_eq, random_token};
-use bk_core::types::Username;
+use bk_core::clock::Clock;
+use bk_core::crypto::random_token;
+use jsonwebtoken::jwk::Jwk;
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
     BasicTokenType,
 };
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
     ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
-    StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
+    StandardRevocableToken, StandardTokenResponse, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use self::discovery::Endpoints;
 use super::{ExternalIdentity, IdentityProvider, ProviderFlow, RedirectStart};
-use crate::config::OidcProviderConfig;
+use crate::config::{OidcProviderConfig, check_issuer};
 use crate::error::{AuthError, Result};
 use crate::store::PendingLogin;
 
@@ -62,54 +68,13 @@ type OauthClient = oauth2::Client<
     EndpointSet,
 >;
 
-/// What discovery tells us (the fields we use).
-#[derive(Debug, Deserialize)]
-struct Discovery {
-    issuer: String,
-    authorization_endpoint: String,
-    token_endpoint: String,
-    #[serde(default)]
-    userinfo_endpoint: Option<String>,
-}
-
-#[derive(Debug)]
-struct Endpoints {
-    auth: AuthUrl,
-    token: TokenUrl,
-    userinfo: url::Url,
-}
-
-/// The ID token claims we check.
-#[derive(Debug, Deserialize)]
-struct IdClaims {
-    iss: String,
-    sub: String,
-    aud: Audience,
-    #[serde(default)]
-    nonce: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Audience {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl Audience {
-    fn contains(&self, client_id: &str) -> bool {
-        match self {
-            Audience::One(a) => a == client_id,
-            Audience::Many(v) => v.iter().any(|a| a == client_id),
-        }
-    }
-}
-
 /// An upstream OpenID Connect provider (redirect flow).
 pub struct OidcProvider {
     cfg: OidcProviderConfig,
     http: reqwest::Client,
+    clock: Arc<dyn Clock>,
     endpoints: Mutex<Option<Arc<Endpoints>>>,
+    keys: Mutex<Option<Arc<Vec<Jwk>>>>,
 }
 
 impl std::fmt::Debug for OidcProvider {
@@ -126,12 +91,22 @@ impl std::fmt::Debug for OidcProvider {
 impl OidcProvider {
     /// A provider talking to the upstream through `http`. The client must not follow
     /// redirects (see [`OidcProvider::http_client`]); share one client between providers.
+    /// Check the configuration first ([`OidcProviderConfig::validate`]): a provider whose
+    /// issuer is not https refuses every login.
     pub fn new(cfg: OidcProviderConfig, http: reqwest::Client) -> Self {
         Self {
             cfg,
             http,
+            clock: bk_core::clock::system(),
             endpoints: Mutex::new(None),
+            keys: Mutex::new(None),
         }
+    }
+
+    /// Judge token expiry by `clock` (the service's) instead of the system clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// An HTTP client fit for talking to identity providers: no redirects (they would let
@@ -178,7 +153,6 @@ impl OidcProvider {
     }
 
     async fn discover(&self) -> Result<Endpoints> {
-        let url = format!("{}/.well-known/openid-configuration", self.issuer());
         let unreachable = |e: &dyn std::fmt::Display| {
             tracing::warn!(provider = %self.cfg.id, error = %e, "OIDC discovery failed");
             AuthError::Provider(format!(
@@ -186,35 +160,26 @@ impl OidcProvider {
                 self.cfg.display_name
             ))
         };
+        // Checked at start-up too; repeated here for providers composed by hand.
+        check_issuer(self.issuer()).map_err(|e| unreachable(&e))?;
+        let url = format!("{}/.well-known/openid-configuration", self.issuer());
+        let body = self.get_ok(&url).await.map_err(|e| unreachable(&e))?;
+        discovery::parse(&body, self.issuer()).map_err(|e| unreachable(&e))
+    }
+
+    /// GET `url` and the body of a 2xx answer.
+    async fn get_ok(&self, url: &str) -> std::result::Result<Vec<u8>, String> {
         let resp = self
             .http
-            .get(&url)
+            .get(url)
+            .header(http::header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| unreachable(&e))?;
+            .map_err(|e| e.to_string())?;
         if !resp.status().is_success() {
-            return Err(unreachable(&format!(
-                "discovery answered HTTP {}",
-                resp.status()
-            )));
+            return Err(format!("{url} answered HTTP {}", resp.status()));
         }
-        let doc: Discovery = resp.json().await.map_err(|e| unreachable(&e))?;
-        if doc.issuer.trim_end_matches('/') != self.issuer() {
-            // A provider must announce the issuer we configured (OIDC Discovery §4.3).
-            return Err(unreachable(&format!(
-                "discovery names issuer {:?}, configured {:?}",
-                doc.issuer,
-                self.issuer()
-            )));
-        }
-        let userinfo = doc
-            .userinfo_endpoint
-            .ok_or_else(|| unreachable(&"discovery document has no userinfo_endpoint"))?;
-        Ok(Endpoints {
-            auth: AuthUrl::new(doc.authorization_endpoint).map_err(|e| unreachable(&e))?,
-            token: TokenUrl::new(doc.token_endpoint).map_err(|e| unreachable(&e))?,
-            userinfo: url::Url::parse(&userinfo).map_err(|e| unreachable(&e))?,
-        })
+        Ok(resp.bytes().await.map_err(|e| e.to_string())?.to_vec())
     }
 
     fn client(&self, eps: &Endpoints) -> OauthClient {
@@ -264,32 +229,6 @@ impl OidcProvider {
         }
     }
 
-    /// Check the ID token's claims against this login and return its subject.
-    fn check_id_token(&self, id_token: &str, nonce: &str) -> Result<String> {
-        let bad = |why: &str| {
-            tracing::warn!(provider = %self.cfg.id, why, "OIDC ID token rejected");
-            AuthError::Provider(format!(
-                "{} returned an ID token that does not match this login ({why})",
-                self.cfg.display_name
-            ))
-        };
-        let payload = id_token.split('.').nth(1).ok_or_else(|| bad("not a JWT"))?;
-        let bytes = URL_SAFE_NO_PAD
-            .decode(payload.trim_end_matches('='))
-            .map_err(|_| bad("not a JWT"))?;
-        let claims: IdClaims = serde_json::from_slice(&bytes).map_err(|_| bad("claims missing"))?;
-        if claims.iss.trim_end_matches('/') != self.issuer() {
-            return Err(bad("issuer"));
-        }
-        if !claims.aud.contains(&self.cfg.client_id) {
-            return Err(bad("audience"));
-        }
-        match claims.nonce {
-            Some(n) if constant_time_eq(n.as_bytes(), nonce.as_bytes()) => Ok(claims.sub),
-            _ => Err(bad("nonce")),
-        }
-    }
-
     async fn userinfo(&self, eps: &Endpoints, access_token: &str) -> Result<Map<String, Value>> {
         let failed = |e: &dyn std::fmt::Display| {
             tracing::warn!(provider = %self.cfg.id, error = %e, "OIDC userinfo failed");
@@ -326,31 +265,18 @@ impl OidcProvider {
         Ok(ExternalIdentity {
             provider: self.cfg.id.clone(),
             subject: text("sub"),
-            username: username_from(claims, &self.cfg.username_claim)?,
+            issuer: self.issuer().to_owned(),
+            username: claims::username_from(
+                claims,
+                &self.cfg.username_claim,
+                &self.cfg.allowed_email_domains,
+            )?,
             chname: text("name"),
             email: text("email"),
             phone: text("phone_number"),
             default_role: self.cfg.default_role,
         })
     }
-}
-
-/// The username carried by `claim`: the value itself when it is a valid username, or the
-/// local part of an e-mail address when that is.
-fn username_from(claims: &Map<String, Value>, claim: &str) -> Result<String> {
-    let value = claims
-        .get(claim)
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let candidate = match Username::parse(value) {
-        Ok(u) => Some(u),
-        Err(_) => value
-            .split_once('@')
-            .and_then(|(local, _)| Username::parse(local).ok()),
-    };
-    candidate.map(Username::into_string).ok_or_else(|| {
-        AuthError::Provider(format!("claim {claim} missing or not a valid username"))
-    })
 }
 
 fn internal<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> AuthError {
@@ -432,7 +358,7 @@ impl IdentityProvider for OidcProvider {
                 self.cfg.display_name
             ))
         })?;
-        let subject = self.check_id_token(id_token, &pending.nonce)?;
+        let subject = self.verify_id_token(&eps, id_token, &pending.nonce).await?;
         let claims = self.userinfo(&eps, token.access_token().secret()).await?;
         if claims.get("sub").and_then(Value::as_str) != Some(subject.as_str()) {
             // OIDC Core §5.3.2: userinfo must describe the subject of the ID token.
@@ -450,10 +376,6 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn claims(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap()
-    }
-
     fn provider() -> OidcProvider {
         let cfg = OidcProviderConfig {
             id: "corp".into(),
@@ -463,40 +385,19 @@ mod tests {
             client_secret: "s3cret".into(),
             scopes: vec![],
             username_claim: "preferred_username".into(),
+            allowed_email_domains: vec![],
             default_role: bk_core::types::Role::Developer,
         };
         OidcProvider::new(cfg, reqwest::Client::new())
     }
 
-    fn jwt(payload: Value) -> String {
-        format!("e30.{}.sig", URL_SAFE_NO_PAD.encode(payload.to_string()))
-    }
-
-    #[test]
-    fn username_from_claim_or_email_local_part() {
-        let c = claims(
-            json!({"preferred_username": "alice", "email": "bob.smith@example.com", "sub": "x"}),
-        );
-        assert_eq!(username_from(&c, "preferred_username").unwrap(), "alice");
-        assert_eq!(username_from(&c, "email").unwrap(), "bob.smith");
-        let err = username_from(&c, "sub").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "identity provider: claim sub missing or not a valid username"
-        );
-        assert!(username_from(&c, "nickname").is_err());
-        let c = claims(json!({"email": "a@example.com"}));
-        assert!(username_from(&c, "email").is_err(), "local part too short");
-    }
-
     #[test]
     fn identity_maps_claims() {
-        let c = claims(
-            json!({"sub": "u-1", "preferred_username": "carol", "name": "Carol", "email": "c@x.io", "phone_number": "123"}),
-        );
-        let id = provider().identity(&c).unwrap();
+        let c = json!({"sub": "u-1", "preferred_username": "carol", "name": "Carol", "email": "c@x.io", "phone_number": "123"});
+        let id = provider().identity(c.as_object().unwrap()).unwrap();
         assert_eq!(id.provider, "corp");
         assert_eq!(id.subject, "u-1");
+        assert_eq!(id.issuer, "https://sso.example.com");
         assert_eq!(id.username, "carol");
         assert_eq!(id.chname, "Carol");
         assert_eq!(id.phone, "123");
@@ -504,22 +405,15 @@ mod tests {
     }
 
     #[test]
-    fn id_token_checks() {
-        let p = provider();
-        let good = json!({"iss": "https://sso.example.com", "sub": "u-1", "aud": ["bk", "other"], "nonce": "n1"});
-        assert_eq!(p.check_id_token(&jwt(good.clone()), "n1").unwrap(), "u-1");
-        assert!(p.check_id_token(&jwt(good), "n2").is_err());
-        let wrong_aud =
-            json!({"iss": "https://sso.example.com", "sub": "u", "aud": "x", "nonce": "n1"});
-        assert!(p.check_id_token(&jwt(wrong_aud), "n1").is_err());
-        let wrong_iss =
-            json!({"iss": "https://evil.example.com", "sub": "u", "aud": "bk", "nonce": "n1"});
-        assert!(p.check_id_token(&jwt(wrong_iss), "n1").is_err());
-        assert!(p.check_id_token("garbage", "n1").is_err());
-    }
-
-    #[test]
     fn debug_hides_the_secret() {
         assert!(!format!("{:?}", provider()).contains("s3cret"));
+    }
+
+    #[tokio::test]
+    async fn a_plain_http_issuer_is_refused_before_any_request() {
+        let mut p = provider();
+        p.cfg.issuer = "http://sso.example.com".into();
+        let err = p.start("https://paas.example.com/cb").await.unwrap_err();
+        assert!(matches!(err, AuthError::Provider(_)), "{err:?}");
     }
 }
