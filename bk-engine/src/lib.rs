@@ -5,3 +5,5 @@
 
 /// Name of the service in logs, metrics and the public layout.
 pub const SERVICE: &str = "engine";
+
+pub mod router;
