@@ -188,3 +188,7 @@ impl Pool {
         None
     }
 }
+
+#[cfg(test)]
+#[path = "balance_tests.rs"]
+mod tests;

@@ -40,7 +40,7 @@ pub(crate) struct RouteMeta {
 }
 
 impl RouteMeta {
-    fn new(app: &str, module: &str, env: Env) -> Self {
+    pub(crate) fn new(app: &str, module: &str, env: Env) -> Self {
         let legacy = match env {
             Env::Stag => format!("/t/{app}"),
             Env::Prod => format!("/o/{app}"),
