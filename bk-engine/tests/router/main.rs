@@ -4,6 +4,7 @@
 mod balancing;
 mod deploy;
 mod load;
+mod metrics;
 mod paths;
 mod streaming;
 mod support;
