@@ -131,11 +131,17 @@ fn forwarded_path(uri: &Uri, prefix_len: usize) -> PathAndQuery {
 fn forwarded_for(headers: &HeaderMap, peer: Option<IpAddr>) -> Option<HeaderValue> {
     let mut prior = headers.get_all(X_FORWARDED_FOR).iter().peekable();
     if prior.peek().is_none() {
-        // The common case: one address, written without a heap-allocated String.
+        // The common case: one address, written without a heap-allocated String (and
+        // IPv4 without the formatting machinery, which costs ~1k instructions).
         let mut buf = [0u8; 48];
-        let mut w = &mut buf[..];
-        write!(w, "{}", peer?).ok()?;
-        let len = 48 - w.len();
+        let len = match peer? {
+            IpAddr::V4(v4) => write_ipv4(&mut buf, v4),
+            ip @ IpAddr::V6(_) => {
+                let mut w = &mut buf[..];
+                write!(w, "{ip}").ok()?;
+                48 - w.len()
+            }
+        };
         return HeaderValue::from_bytes(&buf[..len]).ok();
     }
     let mut joined = Vec::with_capacity(64);
@@ -149,6 +155,28 @@ fn forwarded_for(headers: &HeaderMap, peer: Option<IpAddr>) -> Option<HeaderValu
         write!(joined, ", {ip}").ok()?;
     }
     HeaderValue::from_bytes(&joined).ok()
+}
+
+/// `a.b.c.d` into `buf`; returns the length.
+fn write_ipv4(buf: &mut [u8; 48], ip: std::net::Ipv4Addr) -> usize {
+    let mut n = 0;
+    for (i, octet) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            buf[n] = b'.';
+            n += 1;
+        }
+        if octet >= 100 {
+            buf[n] = b'0' + octet / 100;
+            n += 1;
+        }
+        if octet >= 10 {
+            buf[n] = b'0' + (octet / 10) % 10;
+            n += 1;
+        }
+        buf[n] = b'0' + octet % 10;
+        n += 1;
+    }
+    n
 }
 
 /// The protocol of an HTTP/1.1 `Connection: upgrade` request.
@@ -311,6 +339,21 @@ mod tests {
         assert_eq!(hd["x-forwarded-proto"], "https");
         assert_eq!(hd["x-forwarded-host"], "demo.example.com");
         assert_eq!(hd["x-forwarded-for"], "2001:db8::1");
+    }
+
+    #[test]
+    fn ipv4_addresses_are_written_like_display() {
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.20.30.40",
+            "255.255.255.255",
+            "1.100.9.99",
+        ] {
+            let mut buf = [0u8; 48];
+            let n = write_ipv4(&mut buf, ip.parse().unwrap());
+            assert_eq!(std::str::from_utf8(&buf[..n]).unwrap(), ip);
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod deploy;
 mod load;
 mod metrics;
 mod paths;
+mod perf;
 mod streaming;
 mod support;
 mod websocket;
