@@ -274,3 +274,46 @@ async fn missing_apps_and_instances_get_clear_404_and_503() {
         "{msg}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_mounts_as_the_platform_fallback() {
+    let stag = Backend::start("stag");
+    let handle = bk_engine::router::RouterHandle::new(options());
+    handle.publish(table(HostSettings::default(), Env::Stag, &[&stag]));
+    let app = platform().fallback_service(bk_engine::router::service(handle));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    let c = client();
+    let got = get(&c, addr, "localhost", "/t/demo/x").await;
+    let j = got.json();
+    assert_eq!(
+        (j["backend"].as_str(), j["path"].as_str()),
+        (Some("stag"), Some("/x"))
+    );
+    assert_eq!(
+        j["headers"]["x-forwarded-for"],
+        serde_json::json!(["127.0.0.1"])
+    );
+    assert_eq!(
+        get(&c, addr, "localhost", "/login/").await.text,
+        "platform login"
+    );
+    // What neither the platform nor an app serves gets the router's 404.
+    let got = get(&c, addr, "localhost", "/nowhere").await;
+    assert_eq!(got.status, StatusCode::NOT_FOUND);
+    assert!(
+        got.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("/t/<app_code>/")
+    );
+    server.abort();
+}
