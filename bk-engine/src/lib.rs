@@ -7,3 +7,5 @@ pub mod package;
 
 /// Name of the service in logs, metrics and the public layout.
 pub const SERVICE: &str = "engine";
+
+pub mod router;
