@@ -1,7 +1,18 @@
-//! `bk-engine`: App engine: app lifecycle, releases as persisted state machines, scheduling and deploy backends.
+//! `bk-engine`: the app engine. It owns apps (code, name, modules, developers, env vars,
+//! encrypted app secrets, an audit log) and, in later parts, releases, deployments and
+//! scheduling; it serves the developer API (`/paas/api/v1/`), the V7 resource paths
+//! (`/paas/api/bkapps/...`) and the V6 appengine API (`/v1/`).
 //!
-//! Not built yet: this crate reserves its place in the workspace layout and its
-//! dependency edge (`bk-core` only). Later issues fill it in.
+//! Use: build [`service::EngineService`] over stores ([`store::sql::SqlStore`] implements
+//! every store trait), a `TokenVerifier` and a `UserDirectory` (login, in process or over
+//! HTTP), the engine key and a clock; then serve [`http::router`]. Everything the HTTP
+//! layer does is a plain async method of the service, which tests call directly.
+
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod secret;
+pub mod store;
 
 /// Name of the service in logs, metrics and the public layout.
 pub const SERVICE: &str = "engine";
