@@ -21,6 +21,8 @@ pub struct EngineConfig {
     pub service_app_code: String,
     /// Developer of apps created through the V6 appengine API without a `creator`.
     pub v6_default_creator: String,
+    /// Name of the login cookie carrying the `bk_token` (login's `cookie.name`).
+    pub cookie_name: String,
 }
 
 impl Default for EngineConfig {
@@ -31,6 +33,7 @@ impl Default for EngineConfig {
             public_url: String::new(),
             service_app_code: "paas".into(),
             v6_default_creator: "admin".into(),
+            cookie_name: "bk_token".into(),
         }
     }
 }

@@ -8,11 +8,16 @@
 //! HTTP), the engine key and a clock; then serve [`http::router`]. Everything the HTTP
 //! layer does is a plain async method of the service, which tests call directly.
 
+pub mod app;
 pub mod config;
 pub mod error;
+pub mod http;
 pub mod model;
 pub mod secret;
+pub mod service;
 pub mod store;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod testing;
 
 /// Name of the service in logs, metrics and the public layout.
 pub const SERVICE: &str = "engine";

@@ -26,6 +26,8 @@ pub const MAX_LIVE_SECRETS: usize = 2;
 /// Apps.
 #[async_trait]
 pub trait AppStore: Send + Sync {
+    /// Whether the storage answers (health checks).
+    async fn ping(&self) -> Result<()>;
     /// Create the app, its default module, the creator's membership and the first secret.
     /// `Conflict` names the code or the name that is taken.
     async fn create(&self, new: &NewApp, audit: &AuditEntry) -> Result<App>;

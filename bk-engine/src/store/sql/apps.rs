@@ -72,6 +72,10 @@ async fn select(tx: &mut Tx, db: &Db, code: &str) -> Result<App> {
 
 #[async_trait]
 impl AppStore for SqlStore {
+    async fn ping(&self) -> Result<()> {
+        Ok(self.db.ping().await?)
+    }
+
     async fn create(&self, new: &NewApp, audit: &AuditEntry) -> Result<App> {
         let db = &self.db;
         let app = &new.app;
