@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
+use bk_core::ApiError;
 use bk_core::http::ApiContext;
 
 use crate::http::AppState;
@@ -66,13 +67,14 @@ pub(super) async fn reveal(
     State(svc): State<AppState>,
     ctx: ApiContext,
     Authed(who): Authed,
-    Path((code, id)): Path<(String, i64)>,
+    Path((code, id)): Path<(String, String)>,
 ) -> Response {
-    ctx.reply(
-        svc.reveal_secret(&who, &code, id)
-            .await
-            .map(|s| SecretRevealed::from(&s)),
-    )
+    let r = async {
+        let s = svc.reveal_secret(&who, &code, secret_id(&id)?).await?;
+        Ok::<_, ApiError>(SecretRevealed::from(&s))
+    }
+    .await;
+    ctx.reply(r)
 }
 
 /// Revoke a live secret (not the last one).
@@ -83,7 +85,15 @@ pub(super) async fn revoke(
     State(svc): State<AppState>,
     ctx: ApiContext,
     Authed(who): Authed,
-    Path((code, id)): Path<(String, i64)>,
+    Path((code, id)): Path<(String, String)>,
 ) -> Response {
-    ctx.reply(svc.revoke_secret(&who, &code, id).await)
+    let r =
+        async { Ok::<_, ApiError>(svc.revoke_secret(&who, &code, secret_id(&id)?).await?) }.await;
+    ctx.reply(r)
+}
+
+/// The `{id}` path segment, parsed here so a bad one answers in the envelope.
+fn secret_id(s: &str) -> Result<i64, ApiError> {
+    s.parse()
+        .map_err(|_| ApiError::invalid(format!("id: {s:?} is not a secret id (an integer)")))
 }
