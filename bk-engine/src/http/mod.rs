@@ -8,6 +8,7 @@
 mod auth;
 pub(crate) mod client;
 mod dev;
+mod docs;
 pub mod origin;
 mod v6;
 mod v7;

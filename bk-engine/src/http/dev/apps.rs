@@ -7,12 +7,13 @@ use bk_core::http::extract::Json;
 
 use crate::http::AppState;
 use crate::http::auth::Authed;
+use crate::http::docs::{Envelope, Failure};
 use crate::http::views::{AppDetailView, AppView, CreatedView};
 use crate::service::{CreateApp, UpdateApp};
 
 /// The apps the caller may see (superusers: all).
 #[utoipa::path(get, path = "/paas/api/v1/apps/", tag = "apps",
-    responses((status = 200, body = Vec<AppView>), (status = 401), (status = 403)))]
+    responses((status = 200, body = Envelope<Vec<AppView>>), (status = 401, body = Failure), (status = 403, body = Failure)))]
 pub(super) async fn list(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -28,7 +29,7 @@ pub(super) async fn list(
 /// Create an app: the caller becomes its developer; it gets the module `default` and an
 /// app secret (in the answer).
 #[utoipa::path(post, path = "/paas/api/v1/apps/", tag = "apps", request_body = CreateApp,
-    responses((status = 200, body = CreatedView), (status = 400), (status = 409, description = "Code or name taken")))]
+    responses((status = 200, body = Envelope<CreatedView>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 409, description = "Code or name taken", body = Failure)))]
 pub(super) async fn create(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -44,7 +45,7 @@ pub(super) async fn create(
 
 /// One app with its modules and members. Apps the caller may not see answer 404.
 #[utoipa::path(get, path = "/paas/api/v1/apps/{code}/", tag = "apps", params(("code" = String, Path)),
-    responses((status = 200, body = AppDetailView), (status = 404)))]
+    responses((status = 200, body = Envelope<AppDetailView>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure)))]
 pub(super) async fn get(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -61,7 +62,7 @@ pub(super) async fn get(
 /// Change name, description, language; superusers also `prod_protected`.
 #[utoipa::path(patch, path = "/paas/api/v1/apps/{code}/", tag = "apps", params(("code" = String, Path)),
     request_body = UpdateApp,
-    responses((status = 200, body = AppView), (status = 400), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 200, body = Envelope<AppView>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure), (status = 409, body = Failure)))]
 pub(super) async fn update(
     State(svc): State<AppState>,
     ctx: ApiContext,

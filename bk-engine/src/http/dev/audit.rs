@@ -9,6 +9,7 @@ use utoipa::IntoParams;
 
 use crate::http::AppState;
 use crate::http::auth::Authed;
+use crate::http::docs::{Envelope, Failure};
 use crate::http::views::{AuditPage, AuditView};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -24,7 +25,7 @@ pub(super) struct AuditParams {
 /// Who changed what in the app, newest first.
 #[utoipa::path(get, path = "/paas/api/v1/apps/{code}/audit/", tag = "audit",
     params(("code" = String, Path), AuditParams),
-    responses((status = 200, body = AuditPage), (status = 404)))]
+    responses((status = 200, body = Envelope<AuditPage>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure)))]
 pub(super) async fn list(
     State(svc): State<AppState>,
     ctx: ApiContext,

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::http::AppState;
 use crate::http::auth::Authed;
+use crate::http::docs::{Envelope, Failure};
 use crate::http::views::EnvVarView;
 use crate::service::{EnvVarQuery, SetEnvVar, UnsetEnvVar};
 
@@ -29,7 +30,7 @@ pub(super) struct SetResult {
 /// The app's env vars (values included: the caller is a developer of the app).
 #[utoipa::path(get, path = "/paas/api/v1/apps/{code}/env_vars/", tag = "env_vars",
     params(("code" = String, Path), EnvVarQuery),
-    responses((status = 200, body = Vec<EnvVarView>), (status = 400), (status = 404)))]
+    responses((status = 200, body = Envelope<Vec<EnvVarView>>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure)))]
 pub(super) async fn list(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -47,7 +48,7 @@ pub(super) async fn list(
 /// Set (insert or replace) vars in one transaction.
 #[utoipa::path(post, path = "/paas/api/v1/apps/{code}/env_vars/", tag = "env_vars",
     params(("code" = String, Path)), request_body = SetVars,
-    responses((status = 200, body = SetResult), (status = 400, description = "The message names the var and field"), (status = 404)))]
+    responses((status = 200, body = Envelope<SetResult>), (status = 400, description = "The message names the var and field", body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure)))]
 pub(super) async fn set(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -65,7 +66,7 @@ pub(super) async fn set(
 /// Remove one var.
 #[utoipa::path(delete, path = "/paas/api/v1/apps/{code}/env_vars/{key}/", tag = "env_vars",
     params(("code" = String, Path), ("key" = String, Path), UnsetEnvVar),
-    responses((status = 200), (status = 400), (status = 404)))]
+    responses((status = 200, body = Envelope<utoipa::TupleUnit>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure)))]
 pub(super) async fn unset(
     State(svc): State<AppState>,
     ctx: ApiContext,

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::http::AppState;
 use crate::http::auth::Authed;
+use crate::http::docs::{Envelope, Failure};
 use crate::http::views::MemberView;
 
 /// A user to add.
@@ -21,7 +22,7 @@ pub(super) struct AddMember {
 
 /// The members of an app.
 #[utoipa::path(get, path = "/paas/api/v1/apps/{code}/members/", tag = "members", params(("code" = String, Path)),
-    responses((status = 200, body = Vec<MemberView>), (status = 404)))]
+    responses((status = 200, body = Envelope<Vec<MemberView>>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure)))]
 pub(super) async fn list(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -38,7 +39,7 @@ pub(super) async fn list(
 /// Add a developer.
 #[utoipa::path(post, path = "/paas/api/v1/apps/{code}/members/", tag = "members", params(("code" = String, Path)),
     request_body = AddMember,
-    responses((status = 200, body = MemberView), (status = 400, description = "Unknown user or wrong role"), (status = 404), (status = 409)))]
+    responses((status = 200, body = Envelope<MemberView>), (status = 400, description = "Unknown user or wrong role", body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure), (status = 409, body = Failure)))]
 pub(super) async fn add(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -56,7 +57,7 @@ pub(super) async fn add(
 /// Remove a member (not the last developer).
 #[utoipa::path(delete, path = "/paas/api/v1/apps/{code}/members/{username}/", tag = "members",
     params(("code" = String, Path), ("username" = String, Path)),
-    responses((status = 200), (status = 404), (status = 409, description = "The last developer")))]
+    responses((status = 200, body = Envelope<utoipa::TupleUnit>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure), (status = 409, description = "The last developer", body = Failure)))]
 pub(super) async fn remove(
     State(svc): State<AppState>,
     ctx: ApiContext,

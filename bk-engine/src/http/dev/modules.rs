@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::http::AppState;
 use crate::http::auth::Authed;
+use crate::http::docs::{Envelope, Failure};
 use crate::http::views::ModuleView;
 use crate::service::CreateModule;
 
@@ -23,7 +24,7 @@ pub(super) struct ModulePatch {
 
 /// The modules of an app, default first.
 #[utoipa::path(get, path = "/paas/api/v1/apps/{code}/modules/", tag = "modules", params(("code" = String, Path)),
-    responses((status = 200, body = Vec<ModuleView>), (status = 404)))]
+    responses((status = 200, body = Envelope<Vec<ModuleView>>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure)))]
 pub(super) async fn list(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -40,7 +41,7 @@ pub(super) async fn list(
 /// Add a module (deploys also create the modules their app_desc declares).
 #[utoipa::path(post, path = "/paas/api/v1/apps/{code}/modules/", tag = "modules", params(("code" = String, Path)),
     request_body = CreateModule,
-    responses((status = 200, body = ModuleView), (status = 400), (status = 404), (status = 409)))]
+    responses((status = 200, body = Envelope<ModuleView>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure), (status = 409, body = Failure)))]
 pub(super) async fn create(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -58,7 +59,7 @@ pub(super) async fn create(
 /// One module.
 #[utoipa::path(get, path = "/paas/api/v1/apps/{code}/modules/{module}/", tag = "modules",
     params(("code" = String, Path), ("module" = String, Path)),
-    responses((status = 200, body = ModuleView), (status = 404)))]
+    responses((status = 200, body = Envelope<ModuleView>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure)))]
 pub(super) async fn get(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -75,7 +76,7 @@ pub(super) async fn get(
 /// Make a module the default.
 #[utoipa::path(patch, path = "/paas/api/v1/apps/{code}/modules/{module}/", tag = "modules",
     params(("code" = String, Path), ("module" = String, Path)), request_body = ModulePatch,
-    responses((status = 200, body = ModuleView), (status = 400), (status = 404)))]
+    responses((status = 200, body = Envelope<ModuleView>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure)))]
 pub(super) async fn update(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -99,7 +100,7 @@ pub(super) async fn update(
 /// Delete a module that is not the default, with its env vars.
 #[utoipa::path(delete, path = "/paas/api/v1/apps/{code}/modules/{module}/", tag = "modules",
     params(("code" = String, Path), ("module" = String, Path)),
-    responses((status = 200), (status = 404), (status = 409, description = "The default module")))]
+    responses((status = 200, body = Envelope<utoipa::TupleUnit>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure), (status = 409, description = "The default module", body = Failure)))]
 pub(super) async fn delete(
     State(svc): State<AppState>,
     ctx: ApiContext,

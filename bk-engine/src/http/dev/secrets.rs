@@ -7,11 +7,12 @@ use bk_core::http::ApiContext;
 
 use crate::http::AppState;
 use crate::http::auth::Authed;
+use crate::http::docs::{Envelope, Failure};
 use crate::http::views::{SecretRevealed, SecretView};
 
 /// The app's secrets, newest first, masked.
 #[utoipa::path(get, path = "/paas/api/v1/apps/{code}/secrets/", tag = "secrets", params(("code" = String, Path)),
-    responses((status = 200, body = Vec<SecretView>), (status = 404)))]
+    responses((status = 200, body = Envelope<Vec<SecretView>>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure)))]
 pub(super) async fn list(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -28,7 +29,7 @@ pub(super) async fn list(
 /// Add a new secret (shown once here; revealable later). Refused while two are live:
 /// revoke the older first.
 #[utoipa::path(post, path = "/paas/api/v1/apps/{code}/secrets/", tag = "secrets", params(("code" = String, Path)),
-    responses((status = 200, body = SecretRevealed), (status = 404), (status = 409, description = "Two live secrets")))]
+    responses((status = 200, body = Envelope<SecretRevealed>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure), (status = 409, description = "Two live secrets", body = Failure)))]
 pub(super) async fn rotate(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -45,7 +46,7 @@ pub(super) async fn rotate(
 /// Show the newest live secret in full (audited).
 #[utoipa::path(post, path = "/paas/api/v1/apps/{code}/secrets/current/reveal/", tag = "secrets",
     params(("code" = String, Path)),
-    responses((status = 200, body = SecretRevealed), (status = 404)))]
+    responses((status = 200, body = Envelope<SecretRevealed>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure)))]
 pub(super) async fn reveal_current(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -62,7 +63,7 @@ pub(super) async fn reveal_current(
 /// Show one secret in full (audited).
 #[utoipa::path(post, path = "/paas/api/v1/apps/{code}/secrets/{id}/reveal/", tag = "secrets",
     params(("code" = String, Path), ("id" = i64, Path)),
-    responses((status = 200, body = SecretRevealed), (status = 404)))]
+    responses((status = 200, body = Envelope<SecretRevealed>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure)))]
 pub(super) async fn reveal(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -80,7 +81,7 @@ pub(super) async fn reveal(
 /// Revoke a live secret (not the last one).
 #[utoipa::path(delete, path = "/paas/api/v1/apps/{code}/secrets/{id}/", tag = "secrets",
     params(("code" = String, Path), ("id" = i64, Path)),
-    responses((status = 200), (status = 404), (status = 409, description = "The last live secret")))]
+    responses((status = 200, body = Envelope<utoipa::TupleUnit>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure), (status = 409, description = "The last live secret", body = Failure)))]
 pub(super) async fn revoke(
     State(svc): State<AppState>,
     ctx: ApiContext,

@@ -24,11 +24,21 @@ pub(super) struct V6App {
     state: i64,
 }
 
+/// The V6 envelope of [`V6App`] (documentation): `result: false`, a message and `data:
+/// null` for client errors, still HTTP 200.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub(super) struct V6AppReply {
+    result: bool,
+    message: String,
+    data: Option<V6App>,
+}
+
 /// Create an app (V6). `X-APP-CODE` / `X-APP-TOKEN` must be the platform's service
 /// credentials.
 #[utoipa::path(post, path = "/v1/apps/", tag = "appengine", request_body = V6CreateApp,
     params(("X-APP-CODE" = String, Header), ("X-APP-TOKEN" = String, Header)),
-    responses((status = 200, description = "`{result, message, data}`; `result: false` for client errors", body = V6App)))]
+    responses((status = 200, description = "`result: false` with a message for client errors", body = V6AppReply), (status = 500, body = V6AppReply), (status = 503, body = V6AppReply)))]
 pub(super) async fn create(
     State(svc): State<AppState>,
     ctx: ApiContext,

@@ -14,9 +14,18 @@ pub(super) struct Health {
     status: &'static str,
 }
 
+/// The V6 envelope of [`Health`] (documentation); `data: null` when unhealthy.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub(super) struct HealthReply {
+    result: bool,
+    message: String,
+    data: Option<Health>,
+}
+
 /// Health of the appengine (503 when its database does not answer).
 #[utoipa::path(get, path = "/v1/healthz/", tag = "appengine",
-    responses((status = 200, body = Health), (status = 503)))]
+    responses((status = 200, body = HealthReply), (status = 500, body = HealthReply), (status = 503, body = HealthReply)))]
 pub(super) async fn healthz(State(svc): State<AppState>, ctx: ApiContext) -> Response {
     ctx.reply(svc.ping().await.map(|()| Health { status: "ok" }))
 }

@@ -12,6 +12,7 @@ use super::shape::{app_url, datetime, deployed};
 use crate::config::EngineConfig;
 use crate::http::AppState;
 use crate::http::auth::Authed;
+use crate::http::docs::BkError;
 use crate::model::{App, Env, Language};
 
 /// `application` of a minimal list item.
@@ -44,7 +45,7 @@ pub(super) struct MinimalList {
 
 /// Brief information of the caller's apps (`get_minimal_app_list`).
 #[utoipa::path(get, path = "/paas/api/bkapps/applications/lists/minimal", tag = "v7",
-    responses((status = 200, body = MinimalList), (status = 401), (status = 403)))]
+    responses((status = 200, body = MinimalList), (status = 401, body = BkError), (status = 403, body = BkError)))]
 pub(super) async fn minimal(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -184,7 +185,7 @@ fn page_url(uri: &axum::http::Uri, limit: usize, offset: usize) -> String {
 
 /// Details of the caller's apps, paged (`get_detailed_app_list`).
 #[utoipa::path(get, path = "/paas/api/bkapps/applications/lists/detailed", tag = "v7", params(DetailedParams),
-    responses((status = 200, body = DetailedList), (status = 400), (status = 401), (status = 403)))]
+    responses((status = 200, body = DetailedList), (status = 400, body = BkError), (status = 401, body = BkError), (status = 403, body = BkError)))]
 pub(super) async fn detailed(
     State(svc): State<AppState>,
     ctx: ApiContext,

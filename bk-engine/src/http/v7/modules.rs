@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::shape::datetime;
 use crate::http::AppState;
 use crate::http::auth::Authed;
+use crate::http::docs::BkError;
 
 /// BK's `source_origin` for code uploaded as packages (1: repository/package source).
 const SOURCE_ORIGIN: i64 = 1;
@@ -28,7 +29,7 @@ pub(super) struct ModuleBrief {
 /// The modules of an app (`list_app_modules`), default first.
 #[utoipa::path(get, path = "/paas/api/bkapps/applications/{code}/modules/", tag = "v7",
     params(("code" = String, Path)),
-    responses((status = 200, body = Vec<ModuleBrief>), (status = 404)))]
+    responses((status = 200, body = Vec<ModuleBrief>), (status = 400, body = BkError), (status = 401, body = BkError), (status = 403, body = BkError), (status = 404, body = BkError)))]
 pub(super) async fn list(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -93,7 +94,7 @@ pub(super) struct ModuleInfo {
 /// One module (`get_module_info`).
 #[utoipa::path(get, path = "/paas/api/bkapps/applications/{code}/modules/{module}/", tag = "v7",
     params(("code" = String, Path), ("module" = String, Path)),
-    responses((status = 200, body = ModuleInfo), (status = 404)))]
+    responses((status = 200, body = ModuleInfo), (status = 400, body = BkError), (status = 401, body = BkError), (status = 403, body = BkError), (status = 404, body = BkError)))]
 pub(super) async fn info(
     State(svc): State<AppState>,
     ctx: ApiContext,
