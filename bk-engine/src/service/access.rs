@@ -15,6 +15,7 @@ pub struct Caller {
     username: String,
     role: Role,
     address: String,
+    service: bool,
 }
 
 impl Caller {
@@ -32,6 +33,7 @@ impl Caller {
             username: user.username.clone(),
             role: user.role,
             address: address.to_owned(),
+            service: false,
         })
     }
 
@@ -41,7 +43,13 @@ impl Caller {
             username: name.to_owned(),
             role: Role::Superuser,
             address: address.to_owned(),
+            service: true,
         }
+    }
+
+    /// Whether this is a platform service rather than a user.
+    pub fn is_service(&self) -> bool {
+        self.service
     }
 
     /// Login name.

@@ -150,3 +150,37 @@ async fn healthz_in_the_v6_envelope() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["result"], false);
 }
+
+#[tokio::test]
+async fn the_documents_are_served_with_a_swagger_ui() {
+    let e = env().await;
+    let served: Value = e
+        .http
+        .get(e.url("/paas/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let generated: Value =
+        serde_json::from_str(&bk_engine::http::openapi().to_json().unwrap()).unwrap();
+    assert_eq!(served, generated);
+    let served: Value = e
+        .http
+        .get(e.url("/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let generated: Value =
+        serde_json::from_str(&bk_engine::http::appengine_openapi().to_json().unwrap()).unwrap();
+    assert_eq!(served, generated);
+    for ui in ["/paas/api/docs/", "/v1/docs/"] {
+        let r = e.http.get(e.url(ui)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{ui}");
+        assert!(r.text().await.unwrap().contains("swagger"), "{ui}");
+    }
+}
