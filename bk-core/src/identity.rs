@@ -46,3 +46,13 @@ pub trait TokenVerifier: Send + Sync {
     /// revoked; `Err` only when the answer cannot be known (login unreachable...).
     async fn verify(&self, bk_token: &str) -> Result<Option<UserInfo>, ApiError>;
 }
+
+/// Looks users up by name: who exists, with which role. Services that keep per-user data
+/// (app members in the engine) check names against it. In one process the login service
+/// implements it; across processes an HTTP client of the login APIs does.
+#[async_trait]
+pub trait UserDirectory: Send + Sync {
+    /// The user named `username`; `Ok(None)` when there is none; `Err` only when the answer
+    /// cannot be known (login unreachable...).
+    async fn get_user(&self, username: &str) -> Result<Option<UserInfo>, ApiError>;
+}

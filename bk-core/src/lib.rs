@@ -3,8 +3,9 @@
 //! It owns what must be the same across login, esb, appengine, paas and the agent:
 //! the error-code table and the BK wire envelopes ([`error`], [`http::envelope`]),
 //! validated domain values ([`types`]), an injectable [`clock`], secret helpers
-//! ([`crypto`]), layered configuration ([`config`]), the identity trait other services
-//! use to verify a `bk_token` ([`identity`]), and, behind features, storage through sqlx
+//! ([`crypto`]), layered configuration ([`config`]), the identity traits other services
+//! use to verify a `bk_token` and look users up ([`identity`]), the app directory
+//! ([`apps`]), and, behind features, storage through sqlx
 //! with a per-component migration runner (`db`) and the HTTP plumbing (`server`:
 //! request ids, metrics, structured logs, envelope-aware extractors).
 //!
@@ -12,6 +13,7 @@
 //! agent do not compile the server stack.
 
 pub mod agent_proto;
+pub mod apps;
 pub mod clock;
 pub mod config;
 pub mod crypto;

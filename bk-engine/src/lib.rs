@@ -1,11 +1,26 @@
-//! `bk-engine`: App engine: app lifecycle, releases as persisted state machines, scheduling and deploy backends.
+//! `bk-engine`: the app engine. It owns apps (code, name, modules, developers, env vars,
+//! encrypted app secrets, an audit log) and, in later parts, releases, deployments and
+//! scheduling; it serves the developer API (`/paas/api/v1/`), the V7 resource paths
+//! (`/paas/api/bkapps/...`) and the V6 appengine API (`/v1/`).
 //!
-//! So far it holds [`package`]: reading, checking, unpacking and packing the packages
-//! developers deploy. Apps, releases and deployments come in later issues.
+//! Use: build [`service::EngineService`] over stores ([`store::sql::SqlStore`] implements
+//! every store trait), a `TokenVerifier` and a `UserDirectory` (login, in process or over
+//! HTTP), the engine key and a clock; then serve [`http::router`]. Everything the HTTP
+//! layer does is a plain async method of the service, which tests call directly.
 
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod model;
 pub mod package;
+pub mod router;
+pub mod secret;
+pub mod service;
+pub mod store;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod testing;
 
 /// Name of the service in logs, metrics and the public layout.
 pub const SERVICE: &str = "engine";
 
-pub mod router;

@@ -5,9 +5,13 @@
 //! | `LoginV1` | `{result, code: "00", message, data}` | 200, except 5xx |
 //! | `LoginV2` | `{result, bk_error_code, bk_error_msg, data}` | 200, except 5xx |
 //! | `Platform` | `{result, code, message, data, request_id}` | the code's status |
+//! | `V6` | `{result, message, data}` (V6 appengine) | 200, except 5xx |
+//! | `Bare` | success: the data itself; failure: `{code, detail}` (V7 resources) | the code's status |
 //!
-//! Legacy login APIs answer 200 for every client error because BK clients read `result`
-//! and the contract says so; server faults keep their 5xx so load balancers notice.
+//! Legacy APIs (login V1/V2, V6 appengine) answer 200 for every client error because BK
+//! clients read `result` and the contract says so; server faults keep their 5xx so load
+//! balancers notice. `Bare` is how PaaS V7 (Django REST framework) answers: plain bodies,
+//! HTTP statuses, and errors as an upper-case code name with a detail.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode};
@@ -28,6 +32,10 @@ pub enum Style {
     /// Our JSON APIs (admin, profile, platform).
     #[default]
     Platform,
+    /// V6 appengine (`{result, message, data}`).
+    V6,
+    /// V7 resources: the data without an envelope; errors `{code, detail}`.
+    Bare,
 }
 
 /// Success with `data`.
@@ -78,7 +86,21 @@ pub fn ok<T: Serialize>(style: Style, request_id: &str, data: T) -> Response {
             request_id,
         })
         .into_response(),
+        Style::V6 => Json(V6 {
+            result: true,
+            message: "",
+            data,
+        })
+        .into_response(),
+        Style::Bare => Json(data).into_response(),
     }
+}
+
+#[derive(Serialize)]
+struct V6<T> {
+    result: bool,
+    message: &'static str,
+    data: T,
 }
 
 /// Failure. Server faults are logged here with their source; the client gets the message.
@@ -111,9 +133,11 @@ pub fn error_with_code(
         Style::Platform => {
             json!({"result": false, "code": num, "message": message, "data": null, "request_id": request_id})
         }
+        Style::V6 => json!({"result": false, "message": message, "data": null}),
+        Style::Bare => json!({"code": info.name.to_ascii_uppercase(), "detail": message}),
     };
     let status = match style {
-        Style::LoginV1 | Style::LoginV2 if info.status < 500 => StatusCode::OK,
+        Style::LoginV1 | Style::LoginV2 | Style::V6 if info.status < 500 => StatusCode::OK,
         _ => StatusCode::from_u16(info.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
     };
     let mut resp = (status, Json(body)).into_response();
@@ -122,4 +146,58 @@ pub fn error_with_code(
             .insert("retry-after", HeaderValue::from_static("5"));
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::error::ErrorCode;
+
+    async fn body(r: Response) -> (u16, serde_json::Value) {
+        let status = r.status().as_u16();
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn v6_envelope_answers_200_for_client_errors() {
+        let (s, v) = body(ok(Style::V6, "rid", json!({"a": 1}))).await;
+        assert_eq!(
+            (s, v),
+            (
+                200,
+                json!({"result": true, "message": "", "data": {"a": 1}})
+            )
+        );
+        let e = ApiError::invalid("app_code: too short");
+        let (s, v) = body(error(Style::V6, Lang::En, "rid", &e)).await;
+        assert_eq!(s, 200);
+        assert_eq!(
+            v,
+            json!({"result": false, "message": "Invalid parameter: app_code: too short", "data": null})
+        );
+        let (s, _) = body(error(
+            Style::V6,
+            Lang::En,
+            "rid",
+            &ErrorCode::Unavailable.into(),
+        ))
+        .await;
+        assert_eq!(s, 503);
+    }
+
+    #[tokio::test]
+    async fn bare_style_has_no_envelope_and_drf_errors() {
+        let (s, v) = body(ok(Style::Bare, "rid", json!([{"name": "default"}]))).await;
+        assert_eq!((s, v), (200, json!([{"name": "default"}])));
+        let e = ApiError::with_detail(ErrorCode::NotFound, "app foo");
+        let (s, v) = body(error(Style::Bare, Lang::En, "rid", &e)).await;
+        assert_eq!(s, 404);
+        assert_eq!(
+            v,
+            json!({"code": "NOT_FOUND", "detail": "Not found: app foo"})
+        );
+    }
 }

@@ -67,3 +67,37 @@ async fn the_running_service_serves_the_same_document() {
         "Swagger UI is vendored and served"
     );
 }
+
+#[test]
+fn paas_document_is_committed_and_current() {
+    let json = bk_engine::http::openapi().to_pretty_json().unwrap();
+    check("paas.json", json.clone());
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for p in [
+        "/paas/api/v1/apps/",
+        "/paas/api/v1/apps/{code}/",
+        "/paas/api/v1/apps/{code}/modules/",
+        "/paas/api/v1/apps/{code}/members/",
+        "/paas/api/v1/apps/{code}/env_vars/",
+        "/paas/api/v1/apps/{code}/secrets/",
+        "/paas/api/v1/apps/{code}/audit/",
+        "/paas/api/bkapps/applications/lists/minimal",
+        "/paas/api/bkapps/applications/lists/detailed",
+        "/paas/api/bkapps/applications/{code}/modules/",
+        "/paas/api/bkapps/applications/{code}/modules/{module}/",
+    ] {
+        assert!(v["paths"].get(p).is_some(), "{p} is not documented");
+    }
+}
+
+#[test]
+fn appengine_document_is_committed_and_current() {
+    let json = bk_engine::http::appengine_openapi()
+        .to_pretty_json()
+        .unwrap();
+    check("appengine.json", json.clone());
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for p in ["/v1/apps/", "/v1/healthz/"] {
+        assert!(v["paths"].get(p).is_some(), "{p} is not documented");
+    }
+}

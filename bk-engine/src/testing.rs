@@ -1,0 +1,172 @@
+//! Test support (feature `test-utils`).
+//!
+//! [`FakeLogin`] stands in for the login service, which this crate cannot depend on (no
+//! service crate depends on another): a `TokenVerifier` and `UserDirectory` over a table
+//! of users and tokens the test fills. The cross-crate tests run the engine against the
+//! real login service instead. [`spawn_engine`] serves the engine on 127.0.0.1:0 over a
+//! fresh SQLite database.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use bk_core::ApiError;
+use bk_core::clock::Clock;
+use bk_core::db::{Db, DbOptions};
+use bk_core::identity::{TokenVerifier, UserDirectory, UserInfo};
+use bk_core::types::Role;
+
+use crate::app::Identity;
+use crate::config::EngineConfig;
+use crate::secret::SecretKey;
+use crate::service::EngineService;
+
+/// The platform service token of spawned engines (`X-APP-CODE: paas`).
+pub const SERVICE_TOKEN: &str = "test-paas-service-token-0123456789";
+
+#[derive(Default)]
+struct Table {
+    users: HashMap<String, UserInfo>,
+    tokens: HashMap<String, String>,
+}
+
+/// Users and their `bk_token`s, as login would know them.
+#[derive(Default, Clone)]
+pub struct FakeLogin {
+    table: Arc<Mutex<Table>>,
+}
+
+impl std::fmt::Debug for FakeLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FakeLogin")
+    }
+}
+
+/// A user of role `role`.
+pub fn user(username: &str, role: Role) -> UserInfo {
+    UserInfo {
+        username: username.to_owned(),
+        chname: username.to_owned(),
+        qq: String::new(),
+        phone: String::new(),
+        email: format!("{username}@example.com"),
+        role,
+        wx_userid: String::new(),
+        language: "en".into(),
+        time_zone: "UTC".into(),
+    }
+}
+
+impl FakeLogin {
+    /// An empty directory.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add (or replace) a user; returns a token that logs them in (`tok-<username>`).
+    #[allow(clippy::unwrap_used)]
+    pub fn add(&self, username: &str, role: Role) -> String {
+        let token = format!("tok-{username}");
+        let mut t = self.table.lock().unwrap();
+        t.users.insert(username.to_owned(), user(username, role));
+        t.tokens.insert(token.clone(), username.to_owned());
+        token
+    }
+
+    /// Forget a user's tokens (a logout).
+    #[allow(clippy::unwrap_used)]
+    pub fn logout(&self, username: &str) {
+        self.table
+            .lock()
+            .unwrap()
+            .tokens
+            .retain(|_, u| u != username);
+    }
+
+    /// As the engine's identity.
+    pub fn identity(&self) -> Identity {
+        Identity {
+            tokens: Arc::new(self.clone()),
+            users: Arc::new(self.clone()),
+        }
+    }
+}
+
+#[async_trait]
+impl TokenVerifier for FakeLogin {
+    #[allow(clippy::unwrap_used)]
+    async fn verify(&self, bk_token: &str) -> Result<Option<UserInfo>, ApiError> {
+        let t = self.table.lock().unwrap();
+        Ok(t.tokens.get(bk_token).and_then(|u| t.users.get(u)).cloned())
+    }
+}
+
+#[async_trait]
+impl UserDirectory for FakeLogin {
+    #[allow(clippy::unwrap_used)]
+    async fn get_user(&self, username: &str) -> Result<Option<UserInfo>, ApiError> {
+        Ok(self.table.lock().unwrap().users.get(username).cloned())
+    }
+}
+
+/// A running engine.
+pub struct TestEngine {
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    /// The service, for direct calls.
+    pub service: Arc<EngineService>,
+    /// The database (to look at what is stored).
+    pub db: Db,
+    _dir: tempfile::TempDir,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestEngine {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Serve an engine with `cfg` over a fresh SQLite database, identities from `login`.
+/// Panics on failure: for tests only.
+#[allow(clippy::expect_used)]
+pub async fn spawn_engine(cfg: EngineConfig, login: Identity, clock: Arc<dyn Clock>) -> TestEngine {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("engine.db").display());
+    let db = Db::connect(&url, &DbOptions::default())
+        .await
+        .expect("open sqlite");
+    let service = crate::app::open(
+        db.clone(),
+        cfg,
+        login,
+        SecretKey::generate().expect("key"),
+        clock,
+        Some(SERVICE_TOKEN.to_owned()),
+    )
+    .await
+    .expect("open engine");
+    let app = bk_core::http::stack::wrap(
+        crate::http::router(service.clone()).merge(bk_core::http::stack::ops_routes()),
+        crate::SERVICE,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
+    });
+    TestEngine {
+        base_url: format!("http://{addr}"),
+        service,
+        db,
+        _dir: dir,
+        task,
+    }
+}
