@@ -143,8 +143,7 @@ mod tests {
         let d: DesiredState = serde_json::from_value(v).unwrap();
         assert_eq!(d.revision, 7);
         assert_eq!(d.instances[0].kind, InstanceKind::Service);
-        let back: DesiredState =
-            serde_json::from_value(serde_json::to_value(&d).unwrap()).unwrap();
+        let back: DesiredState = serde_json::from_value(serde_json::to_value(&d).unwrap()).unwrap();
         assert_eq!(back, d);
     }
 }

@@ -23,4 +23,3 @@ pub mod testing;
 
 /// Name of the service in logs, metrics and the public layout.
 pub const SERVICE: &str = "engine";
-
