@@ -116,7 +116,7 @@ fn app_code<'de, D: Deserializer<'de>>(d: D) -> Result<AppCode, D::Error> {
 }
 
 /// An app environment. V6 calls staging `test`; both names are accepted, `stag` is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AppEnv {
     /// Staging (V6 `test`).

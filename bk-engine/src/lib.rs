@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod config;
+pub mod deploy;
 pub mod error;
 pub mod http;
 pub mod model;
