@@ -14,7 +14,7 @@
 //! |---|---|---|
 //! | `POST /v1/agent/heartbeat` | [`Heartbeat`] | [`HeartbeatReply`] |
 //! | `GET /v1/agent/desired?after=<rev>&wait_ms=<ms>` | — | [`DesiredState`] (at once when newer than `after`, else when it changes or after `wait_ms`) |
-//! | `GET /v1/agent/releases/<release_id>/package` | — | the release's `.tar.gz` |
+//! | `GET /v1/agent/packages/<sha256>` | — | a release's `.tar.gz` (content-addressed) |
 //!
 //! An agent whose [`PROTOCOL_VERSION`] differs from the engine's is refused with a message
 //! naming both versions. Engine → agent calls (instance logs) go to the agent's
