@@ -23,10 +23,23 @@ pub enum Command {
     Migrate(ServeArgs),
     /// Print the OpenAPI document of a service.
     Openapi {
-        /// Service name (`login`).
+        /// Service name (`login`, `paas`, `appengine`).
         #[arg(default_value = "login")]
         service: String,
     },
+    /// Log in to a running platform; the token is kept for the other commands.
+    Login(crate::client::args::LoginArgs),
+    /// Forget the token (and revoke it on the platform).
+    Logout,
+    /// Apps: list, create, info.
+    #[command(subcommand)]
+    App(crate::client::args::AppCmd),
+    /// Env vars of an app.
+    #[command(subcommand)]
+    Env(crate::client::args::EnvCmd),
+    /// Developers of an app.
+    #[command(subcommand)]
+    Member(crate::client::args::MemberCmd),
 }
 
 /// `bk-login`: the login service alone.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use bk_auth::config::LoginConfig;
 use bk_core::config::{self, ConfigError, Override};
 use bk_core::telemetry::LogConfig;
+use bk_engine::config::EngineConfig;
 use serde::{Deserialize, Serialize};
 
 /// Everything `bk up` reads (`bk.toml`).
@@ -19,6 +20,8 @@ pub struct BkConfig {
     pub log: LogConfig,
     /// Login service.
     pub login: LoginConfig,
+    /// App engine and developer API.
+    pub engine: EngineConfig,
 }
 
 /// `[server]`.

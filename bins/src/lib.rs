@@ -4,6 +4,8 @@
 
 pub mod bench;
 pub mod cli;
+pub mod client;
 pub mod config;
+pub mod identity;
 pub mod platform;
 pub mod secrets;

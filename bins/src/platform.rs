@@ -37,9 +37,12 @@ pub async fn open_db(cfg: &BkConfig) -> anyhow::Result<Db> {
 /// Apply every crate's migrations.
 pub async fn migrate(cfg: &BkConfig) -> anyhow::Result<()> {
     let db = open_db(cfg).await?;
-    let store = bk_auth::store::sql::SqlStore::new(db);
+    let store = bk_auth::store::sql::SqlStore::new(db.clone());
     let applied = store.migrate(&bk_core::clock::SystemClock).await?;
     println!("login: applied {:?}", applied.versions);
+    let engine = bk_engine::store::sql::SqlStore::new(db);
+    let applied = engine.migrate(&bk_core::clock::SystemClock).await?;
+    println!("engine: applied {:?}", applied.versions);
     Ok(())
 }
 
@@ -53,7 +56,7 @@ pub async fn build(
     let esb_token = secrets::esb_token(&cfg.server.data_dir)?;
     let admin_password = std::env::var("BK_ADMIN_PASSWORD").ok();
     let opened = bk_auth::app::open(
-        db,
+        db.clone(),
         cfg.login.clone(),
         bk_core::clock::system(),
         admin_password.as_deref(),
@@ -66,16 +69,54 @@ pub async fn build(
             "\n  First start: user `admin` was created with password: {pw}\n  Change it after logging in; it is not shown again.\n"
         );
     }
-    let router = stack::wrap(
+    let login = stack::wrap(
         bk_auth::http::router(opened.service.clone()).merge(stack::ops_routes()),
         bk_auth::SERVICE,
     );
     let router = match mode {
-        Mode::Platform => router,
-        Mode::LoginOnly => bk_auth::http::standalone(router),
+        Mode::Platform => {
+            // Login's routes first; every other path goes to the engine's stack (its own
+            // request ids, access lines and metrics labelled `engine`).
+            let engine = open_engine(cfg, db, opened.service.clone()).await?;
+            login.fallback_service(stack::wrap(
+                bk_engine::http::router(engine),
+                bk_engine::SERVICE,
+            ))
+        }
+        Mode::LoginOnly => bk_auth::http::standalone(login),
     }
     .layer(axum::Extension(forwarding));
     Ok((router, opened.service))
+}
+
+/// The engine over the same database, login in process for tokens and users.
+async fn open_engine(
+    cfg: &BkConfig,
+    db: Db,
+    login: std::sync::Arc<bk_auth::service::LoginService>,
+) -> anyhow::Result<std::sync::Arc<bk_engine::service::EngineService>> {
+    let key_env = std::env::var(bk_engine::secret::SecretKey::ENV).ok();
+    let key = bk_engine::secret::SecretKey::load_or_create(
+        key_env.as_deref(),
+        &cfg.server.data_dir.join("secrets").join("engine_key"),
+    )?;
+    let identity = crate::identity::InProcessLogin(login);
+    let mut engine_cfg = cfg.engine.clone();
+    if engine_cfg.cookie_name == bk_engine::config::EngineConfig::default().cookie_name {
+        engine_cfg.cookie_name = cfg.login.cookie.name.clone();
+    }
+    Ok(bk_engine::app::open(
+        db,
+        engine_cfg,
+        bk_engine::app::Identity {
+            tokens: std::sync::Arc::new(identity.clone()),
+            users: std::sync::Arc::new(identity),
+        },
+        key,
+        bk_core::clock::system(),
+        Some(secrets::paas_service_token(&cfg.server.data_dir)?),
+    )
+    .await?)
 }
 
 /// Serve until SIGINT/SIGTERM.

@@ -1,6 +1,7 @@
 //! `bk`: run and operate the BK platform.
 
 use bk_bins::cli::{BkCli, Command};
+use bk_bins::client::{self, ClientCommand};
 use bk_bins::{config, platform};
 use clap::Parser;
 
@@ -24,7 +25,20 @@ async fn main() -> anyhow::Result<()> {
                 println!("{}", bk_auth::http::openapi().to_pretty_json()?);
                 Ok(())
             }
-            other => anyhow::bail!("unknown service {other:?}; known: login"),
+            "paas" => {
+                println!("{}", bk_engine::http::openapi().to_pretty_json()?);
+                Ok(())
+            }
+            "appengine" => {
+                println!("{}", bk_engine::http::appengine_openapi().to_pretty_json()?);
+                Ok(())
+            }
+            other => anyhow::bail!("unknown service {other:?}; known: login, paas, appengine"),
         },
+        Command::Login(a) => client::run(ClientCommand::Login(a)).await,
+        Command::Logout => client::run(ClientCommand::Logout).await,
+        Command::App(c) => client::run(ClientCommand::App(c)).await,
+        Command::Env(c) => client::run(ClientCommand::Env(c)).await,
+        Command::Member(c) => client::run(ClientCommand::Member(c)).await,
     }
 }

@@ -1,6 +1,7 @@
 //! The real `bk` and `bk-login` binaries, started as processes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod client;
 mod config;
 mod oidc_env;
 mod support;

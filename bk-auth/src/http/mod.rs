@@ -12,6 +12,7 @@ mod oidc;
 mod pages;
 mod profile;
 mod redirect;
+mod tokens;
 mod v1;
 mod v2;
 
@@ -58,6 +59,7 @@ fn api(svc: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(v2::routes().layer(axum::Extension(Style::LoginV2)))
         .merge(admin::routes())
         .merge(profile::routes())
+        .merge(tokens::routes())
         .merge(oidc::routes())
         .split_for_parts();
     (router.with_state(svc), doc)
@@ -71,6 +73,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .merge(v2::routes())
         .merge(admin::routes())
         .merge(profile::routes())
+        .merge(tokens::routes())
         .merge(oidc::routes())
         .into_openapi()
 }

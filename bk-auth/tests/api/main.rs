@@ -17,3 +17,4 @@ mod sdk;
 mod storage;
 mod support;
 mod throttle;
+mod tokens;

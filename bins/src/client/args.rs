@@ -1,0 +1,126 @@
+//! Arguments of the client commands of `bk` (those that call a running platform).
+
+use clap::{Args, Subcommand};
+
+/// Output switch shared by the commands that print data.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct Output {
+    /// Print the answer as JSON (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `bk login`.
+#[derive(Debug, Clone, Args)]
+pub struct LoginArgs {
+    /// Base URL of the platform [env: BK_URL; default: the last one used].
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Username [default: asked].
+    #[arg(long, short)]
+    pub username: Option<String>,
+    /// Read the password from the first line of stdin instead of asking.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// `bk app ...`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AppCmd {
+    /// The apps you may see.
+    List(Output),
+    /// Create an app; you become its developer. Prints its secret once.
+    Create {
+        /// App code: `^[a-z][a-z0-9-]{1,15}$`.
+        code: String,
+        /// Display name (1-20 characters, unique).
+        #[arg(long)]
+        name: String,
+        /// `Python`, `Go`, `NodeJS`, `Java`, `PHP`, `Rust` or `Other`.
+        #[arg(long)]
+        language: Option<String>,
+        /// Free text.
+        #[arg(long)]
+        description: Option<String>,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// One app with its modules and members.
+    Info {
+        /// App code.
+        code: String,
+        #[command(flatten)]
+        out: Output,
+    },
+}
+
+/// `bk env ...`: env vars of an app.
+#[derive(Debug, Clone, Subcommand)]
+pub enum EnvCmd {
+    /// List the vars.
+    List {
+        /// App code.
+        code: String,
+        /// `all`, `stag` or `prod` [default: every scope].
+        #[arg(long)]
+        scope: Option<String>,
+        /// Only this module's vars.
+        #[arg(long)]
+        module: Option<String>,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Set vars, all or none: `bk env set demo KEY=value OTHER=value`.
+    Set {
+        /// App code.
+        code: String,
+        /// `KEY=VALUE` pairs.
+        #[arg(required = true)]
+        pairs: Vec<String>,
+        /// `all` (default), `stag` or `prod`.
+        #[arg(long)]
+        scope: Option<String>,
+        /// Only for this module [default: every module].
+        #[arg(long)]
+        module: Option<String>,
+    },
+    /// Remove a var.
+    Unset {
+        /// App code.
+        code: String,
+        /// The key.
+        key: String,
+        /// `all` (default), `stag` or `prod`.
+        #[arg(long)]
+        scope: Option<String>,
+        /// The module the var belongs to [default: every module].
+        #[arg(long)]
+        module: Option<String>,
+    },
+}
+
+/// `bk member ...`: developers of an app.
+#[derive(Debug, Clone, Subcommand)]
+pub enum MemberCmd {
+    /// List them.
+    List {
+        /// App code.
+        code: String,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Add a developer.
+    Add {
+        /// App code.
+        code: String,
+        /// An existing superuser or developer.
+        username: String,
+    },
+    /// Remove a member (not the last developer).
+    Rm {
+        /// App code.
+        code: String,
+        /// Username.
+        username: String,
+    },
+}
