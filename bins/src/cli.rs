@@ -40,6 +40,26 @@ pub enum Command {
     /// Developers of an app.
     #[command(subcommand)]
     Member(crate::client::args::MemberCmd),
+    /// Upload a package (directory or .tar.gz) and deploy it, following its progress.
+    Deploy(crate::client::args::DeployArgs),
+    /// Deploy an earlier release again (code and config).
+    Rollback(crate::client::args::RollbackArgs),
+    /// Take a module's environment offline.
+    Offline(crate::client::args::SlotArgs),
+    /// Releases of a module.
+    Releases(crate::client::args::SlotArgs),
+    /// Instances of a module's environment.
+    Ps(crate::client::args::SlotArgs),
+    /// Run N instances of a process type: `bk scale demo web=3`.
+    Scale(crate::client::args::ScaleArgs),
+    /// Restart every instance (a rolling restart).
+    Restart(crate::client::args::SlotArgs),
+    /// Stop every instance (the release stays).
+    Stop(crate::client::args::SlotArgs),
+    /// Start the stopped instances again.
+    Start(crate::client::args::SlotArgs),
+    /// Instance or deployment logs, `--follow` to keep reading.
+    Logs(crate::client::args::LogsArgs),
 }
 
 /// `bk-login`: the login service alone.

@@ -40,5 +40,15 @@ async fn main() -> anyhow::Result<()> {
         Command::App(c) => client::run(ClientCommand::App(c)).await,
         Command::Env(c) => client::run(ClientCommand::Env(c)).await,
         Command::Member(c) => client::run(ClientCommand::Member(c)).await,
+        Command::Deploy(a) => client::run(ClientCommand::Deploy(a)).await,
+        Command::Rollback(a) => client::run(ClientCommand::Rollback(a)).await,
+        Command::Offline(a) => client::run(ClientCommand::Offline(a)).await,
+        Command::Releases(a) => client::run(ClientCommand::Releases(a)).await,
+        Command::Ps(a) => client::run(ClientCommand::Ps(a)).await,
+        Command::Scale(a) => client::run(ClientCommand::Scale(a)).await,
+        Command::Restart(a) => client::run(ClientCommand::Slot(a, "restart")).await,
+        Command::Stop(a) => client::run(ClientCommand::Slot(a, "stop")).await,
+        Command::Start(a) => client::run(ClientCommand::Slot(a, "start")).await,
+        Command::Logs(a) => client::run(ClientCommand::Logs(a)).await,
     }
 }

@@ -124,3 +124,79 @@ pub enum MemberCmd {
         username: String,
     },
 }
+
+/// Which module and environment a command acts on.
+#[derive(Debug, Clone, Args)]
+pub struct Target {
+    /// App code.
+    pub code: String,
+    /// Module [default: default].
+    #[arg(long, short, default_value = "default")]
+    pub module: String,
+    /// `stag` (or `test`) or `prod`.
+    #[arg(long, short, default_value = "stag")]
+    pub env: String,
+}
+
+/// `bk deploy`.
+#[derive(Debug, Clone, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// A package: a directory (packed here) or a `.tar.gz`.
+    pub package: std::path::PathBuf,
+    /// Return once the deployment is accepted instead of following it.
+    #[arg(long)]
+    pub no_follow: bool,
+}
+
+/// `bk rollback`.
+#[derive(Debug, Clone, Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// The earlier release to run again (see `bk releases`).
+    #[arg(long)]
+    pub release: String,
+    /// Return once the rollback is accepted instead of following it.
+    #[arg(long)]
+    pub no_follow: bool,
+}
+
+/// `bk logs`.
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// An instance (see `bk ps`); without it and without --deployment: every instance of
+    /// the slot, once.
+    #[arg(long, short)]
+    pub instance: Option<String>,
+    /// A deployment's log instead of an instance's.
+    #[arg(long, conflicts_with = "instance")]
+    pub deployment: Option<String>,
+    /// The previous process of the instance (why it died).
+    #[arg(long, requires = "instance")]
+    pub previous: bool,
+    /// Keep printing as the log grows.
+    #[arg(long, short)]
+    pub follow: bool,
+}
+
+/// `bk scale`.
+#[derive(Debug, Clone, Args)]
+pub struct ScaleArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// `<process type>=<replicas>`, e.g. `web=3`.
+    pub formation: String,
+}
+
+/// `bk ps` and the commands that act on a whole slot.
+#[derive(Debug, Clone, Args)]
+pub struct SlotArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub out: Output,
+}

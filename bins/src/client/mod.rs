@@ -1,5 +1,7 @@
 //! The `bk` commands that operate a running platform over its HTTP APIs, as a person or a
-//! script would: `bk login`, `bk app`, `bk env`, `bk member`. They hold no state but the
+//! script would: `bk login`, `bk app`, `bk env`, `bk member`, and the deploy commands
+//! (`bk deploy`, `rollback`, `offline`, `releases`, `ps`, `scale`, `restart`, `stop`,
+//! `start`, `logs`). They hold no state but the
 //! credentials file ([`credentials`]); every answer is the server's, printed as a table
 //! or as JSON (`--json`).
 
@@ -7,13 +9,16 @@ pub mod api;
 pub mod args;
 mod commands;
 pub mod credentials;
+mod deploy;
 pub mod output;
 
 use anyhow::Context;
 use serde_json::json;
 
 use api::Api;
-use args::{AppCmd, EnvCmd, LoginArgs, MemberCmd};
+use args::{
+    AppCmd, DeployArgs, EnvCmd, LoginArgs, LogsArgs, MemberCmd, RollbackArgs, ScaleArgs, SlotArgs,
+};
 
 /// A client command.
 #[derive(Debug, Clone)]
@@ -28,6 +33,22 @@ pub enum ClientCommand {
     Env(EnvCmd),
     /// `bk member`.
     Member(MemberCmd),
+    /// `bk deploy`.
+    Deploy(DeployArgs),
+    /// `bk rollback`.
+    Rollback(RollbackArgs),
+    /// `bk offline`.
+    Offline(SlotArgs),
+    /// `bk releases`.
+    Releases(SlotArgs),
+    /// `bk ps`.
+    Ps(SlotArgs),
+    /// `bk scale`.
+    Scale(ScaleArgs),
+    /// `bk restart`, `bk stop`, `bk start` (the action's path segment).
+    Slot(SlotArgs, &'static str),
+    /// `bk logs`.
+    Logs(LogsArgs),
 }
 
 /// Run a client command.
@@ -38,6 +59,14 @@ pub async fn run(cmd: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::App(c) => commands::app(&logged_in()?, c).await,
         ClientCommand::Env(c) => commands::env(&logged_in()?, c).await,
         ClientCommand::Member(c) => commands::member(&logged_in()?, c).await,
+        ClientCommand::Deploy(a) => deploy::deploy(&logged_in()?, a).await,
+        ClientCommand::Rollback(a) => deploy::rollback(&logged_in()?, a).await,
+        ClientCommand::Offline(a) => deploy::offline(&logged_in()?, a).await,
+        ClientCommand::Releases(a) => deploy::releases(&logged_in()?, a).await,
+        ClientCommand::Ps(a) => deploy::ps(&logged_in()?, a).await,
+        ClientCommand::Scale(a) => deploy::scale(&logged_in()?, a).await,
+        ClientCommand::Slot(a, action) => deploy::slot_action(&logged_in()?, a, action).await,
+        ClientCommand::Logs(a) => deploy::logs(&logged_in()?, a).await,
     }
 }
 
