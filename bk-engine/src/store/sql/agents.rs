@@ -182,10 +182,7 @@ impl AgentStore for SqlStore {
     async fn commit_placements(&self, c: &PlacementChange) -> Result<()> {
         let db = &self.db;
         let mut tx = db.begin().await?;
-        let doomed = c
-            .remove
-            .iter()
-            .chain(c.put.iter().map(|p| &p.instance_id));
+        let doomed = c.remove.iter().chain(c.put.iter().map(|p| &p.instance_id));
         for id in doomed {
             tx.execute(
                 db.query("DELETE FROM engine_agent_instances WHERE instance_id = ?")
