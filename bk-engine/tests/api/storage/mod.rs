@@ -42,7 +42,7 @@ where
         return;
     };
     let store = SqlStore::new(t.db.clone());
-    assert_eq!(store.migrate(&SystemClock).await.unwrap().versions, vec![1]);
+    assert_eq!(store.migrate(&SystemClock).await.unwrap().versions, vec![1, 3]);
     assert!(
         store
             .migrate(&SystemClock)
