@@ -51,6 +51,7 @@
 //! restarted agent can find and adopt or remove its containers.
 
 pub mod backoff;
+pub mod daemon;
 mod error;
 pub mod limits;
 pub mod logs;

@@ -6,7 +6,7 @@
 //! ([`crypto`]), layered configuration ([`config`]), the identity traits other services
 //! use to verify a `bk_token` and look users up ([`identity`]), the app directory
 //! ([`apps`]), and, behind features, storage through sqlx
-//! with a per-component migration runner (`db`) and the HTTP plumbing (`server`:
+//! with a per-component migration runner (`db`), safe `.tar.gz` unpacking (`archive`), and the HTTP plumbing (`server`:
 //! request ids, metrics, structured logs, envelope-aware extractors).
 //!
 //! Default features bring only serde, thiserror and http types, so SDK users and the
@@ -23,6 +23,8 @@ pub mod instance;
 pub mod lang;
 pub mod types;
 
+#[cfg(feature = "archive")]
+pub mod archive;
 #[cfg(feature = "db")]
 pub mod db;
 #[cfg(feature = "server")]

@@ -37,6 +37,8 @@ pub(super) struct Actor {
     backoff: Backoff,
     /// The port this instance holds (kept across restarts of one spec).
     port: Option<u16>,
+    /// A one-off task: run once, never restarted; it ends as `stopped` with its exit.
+    once: bool,
 }
 
 impl Actor {
@@ -45,6 +47,7 @@ impl Actor {
         id: InstanceId,
         desired: watch::Receiver<Option<InstanceSpec>>,
         status: watch::Sender<InstanceStatus>,
+        once: bool,
     ) -> Self {
         let backoff = Backoff::new(shared.config.backoff);
         Self {
@@ -54,6 +57,7 @@ impl Actor {
             status,
             backoff,
             port: None,
+            once,
         }
     }
 
@@ -95,6 +99,16 @@ impl Actor {
             attempts = attempts.saturating_add(1);
             let handle = match self.start(&spec).await {
                 Ok(h) => h,
+                Err(reason) if self.once => {
+                    tracing::warn!(instance = %self.id, %reason, "task could not start");
+                    self.set(|s| {
+                        s.state = InstanceState::Failed;
+                        s.reason = Some(reason);
+                        s.pid = None;
+                    });
+                    changed_from(&mut self.desired, &spec).await;
+                    return;
+                }
                 Err(reason) => {
                     let delay = self.backoff.next_delay(0);
                     tracing::warn!(instance = %self.id, %reason, "instance could not start");
@@ -123,6 +137,18 @@ impl Actor {
                         s.pid = None;
                         s.last_exit = Some(exit);
                     });
+                    return;
+                }
+                RunEnd::Exited { exit, why } if self.once => {
+                    tracing::info!(instance = %self.id, %why, "task ended");
+                    self.release_port();
+                    self.set(|s| {
+                        s.state = InstanceState::Stopped;
+                        s.reason = Some(why);
+                        s.pid = None;
+                        s.last_exit = Some(exit);
+                    });
+                    changed_from(&mut self.desired, &spec).await;
                     return;
                 }
                 RunEnd::Exited { exit, why } => {
@@ -296,6 +322,7 @@ impl Actor {
 
     fn set(&self, f: impl FnOnce(&mut InstanceStatus)) {
         self.status.send_modify(f);
+        self.shared.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
 

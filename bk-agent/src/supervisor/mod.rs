@@ -85,6 +85,8 @@ struct Shared {
     /// Numbers process starts, to name cgroups and containers uniquely.
     starts: AtomicU64,
     table: Mutex<Table>,
+    /// Bumped on every status change of any instance (the agent heartbeats at once).
+    changes: watch::Sender<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -121,6 +123,7 @@ impl Supervisor {
                 clock,
                 starts: AtomicU64::new(0),
                 table: Mutex::new(Table::default()),
+                changes: watch::channel(0).0,
             }),
         })
     }
@@ -129,6 +132,21 @@ impl Supervisor {
     /// extra, replace the changed. Either the whole list is accepted or nothing changes.
     /// Returns at once; statuses show the progress. Must be called within a Tokio runtime.
     pub fn converge(&self, desired: Vec<InstanceSpec>) -> Result<ConvergeReport, AgentError> {
+        self.converge_with(desired.into_iter().map(|s| (s, false)).collect())
+    }
+
+    /// [`converge`](Self::converge) where each spec says whether it is a one-off task
+    /// (`true`: run once, never restarted, ends `stopped` with its exit recorded).
+    pub fn converge_with(
+        &self,
+        desired: Vec<(InstanceSpec, bool)>,
+    ) -> Result<ConvergeReport, AgentError> {
+        let once: HashSet<InstanceId> = desired
+            .iter()
+            .filter(|(_, o)| *o)
+            .map(|(s, _)| s.id.clone())
+            .collect();
+        let desired: Vec<InstanceSpec> = desired.into_iter().map(|(s, _)| s).collect();
         check_list(&desired)?;
         let wanted: HashSet<&InstanceId> = desired.iter().map(|s| &s.id).collect();
         let mut table = self.shared.table();
@@ -150,7 +168,7 @@ impl Supervisor {
                     Change::Unchanged => report.unchanged += 1,
                 },
                 None => {
-                    let entry = self.spawn(spec);
+                    let entry = self.spawn(spec, once.contains(&id));
                     table.entries.insert(id.clone(), entry);
                     report.started.push(id);
                 }
@@ -174,7 +192,7 @@ impl Supervisor {
             }
             None => {
                 let id = spec.id.clone();
-                let entry = self.spawn(spec);
+                let entry = self.spawn(spec, false);
                 table.entries.insert(id, entry);
             }
         }
@@ -259,7 +277,12 @@ impl Supervisor {
         }
     }
 
-    fn spawn(&self, spec: InstanceSpec) -> Entry {
+    /// A counter bumped on every status change of any instance.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.shared.changes.subscribe()
+    }
+
+    fn spawn(&self, spec: InstanceSpec, once: bool) -> Entry {
         let status = InstanceStatus {
             id: spec.id.clone(),
             release_id: spec.release_id.clone(),
@@ -274,7 +297,7 @@ impl Supervisor {
         };
         let (status_tx, status_rx) = watch::channel(status);
         let (desired_tx, desired_rx) = watch::channel(Some(spec.clone()));
-        let actor = instance::Actor::new(self.shared.clone(), spec.id, desired_rx, status_tx);
+        let actor = instance::Actor::new(self.shared.clone(), spec.id, desired_rx, status_tx, once);
         Entry {
             desired: desired_tx,
             status: status_rx,

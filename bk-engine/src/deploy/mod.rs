@@ -3,5 +3,6 @@
 //! deployments through it and the app router; [`packages::PackageStore`] keeps released
 //! packages by digest for backends and agents to fetch.
 
+pub mod agents;
 pub mod backend;
 pub mod packages;

@@ -5,6 +5,8 @@
 //! undocumented. Developer API and V7 calls whose `Origin`/`Referer` is an app's are
 //! refused ([`origin`], checked by the extractor that authenticates the caller).
 
+pub mod agent;
+mod agents_admin;
 mod auth;
 pub(crate) mod client;
 mod dev;
@@ -46,6 +48,7 @@ pub type AppState = Arc<EngineService>;
         (name = "secrets", description = "App secrets (`bk_app_secret`)"),
         (name = "audit", description = "Who changed what"),
         (name = "v7", description = "PaaS V7 resource paths (bkapi-paasv3 shapes)"),
+        (name = "agents", description = "Hosts running bk-agent (superusers)"),
     )
 )]
 struct PaasDoc;
@@ -65,6 +68,7 @@ fn paas_api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(PaasDoc::openapi())
         .merge(dev::routes().layer(axum::Extension(Style::Platform)))
         .merge(v7::routes().layer(axum::Extension(Style::Bare)))
+        .merge(agents_admin::routes().layer(axum::Extension(Style::Platform)))
 }
 
 fn appengine_api() -> OpenApiRouter<AppState> {
@@ -102,4 +106,12 @@ pub fn appengine_router(svc: AppState) -> Router {
 /// routers and wrap it with `bk_core::http::stack::wrap`.
 pub fn router(svc: AppState) -> Router {
     paas_router(svc.clone()).merge(appengine_router(svc))
+}
+
+/// `router` with the agents backend: its admin routes answer, and the agent protocol
+/// (`/v1/agent/...`) is served beside them.
+pub fn with_agents(router: Router, agents: crate::deploy::agents::AgentsBackend) -> Router {
+    router
+        .layer(axum::Extension(agents.clone()))
+        .merge(agent::agent_router(agents))
 }

@@ -17,7 +17,7 @@ mod digest;
 mod error;
 mod fields;
 mod limits;
-mod links;
+
 mod model;
 mod node;
 mod pack;
@@ -41,7 +41,7 @@ pub use pack::{PackStats, pack_dir, pack_to};
 pub use procfile::{PROCFILE, ProcfileEntry, parse_procfile};
 pub use smart::{SMART_FILE, parse_smart};
 pub use stage::{Staged, stage};
-pub use unpack::{Unpacked, unpack, unpack_file};
+pub use unpack::{ROOT_MARKERS, Unpacked, unpack, unpack_file};
 
 #[cfg(test)]
 mod tests;

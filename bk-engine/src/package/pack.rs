@@ -15,9 +15,9 @@ use std::path::Path;
 use flate2::{Compression, GzBuilder};
 use tar::{EntryType, Header};
 
-use super::links::check_symlink;
 use super::rules::printable;
 use super::{Limits, PackageError};
+use bk_core::archive::check_symlink;
 
 /// Directories never packed: version control, build output, Python byte code.
 const SKIPPED_DIRS: &[&str] = &[".git", "target", "__pycache__"];

@@ -110,17 +110,7 @@ pub(crate) fn shell_join<S: AsRef<str>>(args: &[S]) -> String {
 }
 
 /// A name fit for an error message: control characters escaped, long names cut.
-pub(crate) fn printable(name: &str) -> String {
-    let mut out: String = name
-        .chars()
-        .take(200)
-        .flat_map(char::escape_debug)
-        .collect();
-    if name.chars().count() > 200 {
-        out.push('…');
-    }
-    out
-}
+pub(crate) use bk_core::archive::printable;
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@
 //! module; at least one developer; at most [`MAX_LIVE_SECRETS`] live secrets and at
 //! least one.
 
+pub mod agents;
 pub mod sql;
 
 use async_trait::async_trait;

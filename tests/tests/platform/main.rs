@@ -1,6 +1,7 @@
 //! Tests that look across crates.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod agents;
 mod engine_login;
 mod observability;
 mod openapi;

@@ -5,4 +5,3 @@ mod archive;
 mod describe;
 mod pack;
 mod samples;
-mod unpack;

@@ -6,7 +6,7 @@ use bk_core::db::migrate::{Migration, MigrationSet};
 /// This crate's migration history (component `engine`).
 pub(super) static ENGINE: MigrationSet = MigrationSet {
     component: "engine",
-    migrations: &[V1],
+    migrations: &[V1, V3],
 };
 
 // `module = ''` means "all modules" in engine_env_vars: NULL would let duplicates through
@@ -91,6 +91,43 @@ CREATE TABLE engine_audit (
 );
 CREATE INDEX engine_audit_app ON engine_audit (app_code, logged_at);
 CREATE INDEX engine_audit_logged_at ON engine_audit (logged_at);
+",
+    overrides: &[],
+};
+
+// Agents (H9b). Numbered 3: V2 (releases, deployments) is written in parallel. Assignments
+// are sealed with the engine key (specs carry app secrets in their env).
+const V3: Migration = Migration {
+    version: 3,
+    name: "agents and their assigned instances",
+    sql: r"
+CREATE TABLE engine_agents (
+    id VARCHAR(64) NOT NULL PRIMARY KEY,
+    token_hash VARCHAR(64) NOT NULL,
+    enabled SMALLINT NOT NULL,
+    revision BIGINT NOT NULL,
+    created_by VARCHAR(64) NOT NULL,
+    created_at BIGINT NOT NULL,
+    host VARCHAR(255) NOT NULL,
+    api_url VARCHAR(512) NOT NULL,
+    agent_version VARCHAR(64) NOT NULL,
+    capacity TEXT NOT NULL,
+    last_seen BIGINT NOT NULL
+);
+
+CREATE TABLE engine_agent_instances (
+    instance_id VARCHAR(128) NOT NULL PRIMARY KEY,
+    agent_id VARCHAR(64) NOT NULL,
+    app_code VARCHAR(32) NOT NULL,
+    module VARCHAR(32) NOT NULL,
+    env VARCHAR(8) NOT NULL,
+    process_type VARCHAR(32) NOT NULL,
+    generation BIGINT NOT NULL,
+    ordinal BIGINT NOT NULL,
+    kind VARCHAR(16) NOT NULL,
+    sealed TEXT NOT NULL
+);
+CREATE INDEX engine_agent_instances_agent ON engine_agent_instances (agent_id);
 ",
     overrides: &[],
 };

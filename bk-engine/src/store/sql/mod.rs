@@ -10,6 +10,7 @@
 //! serialises concurrent writers of the same app on PostgreSQL and MySQL (SQLite
 //! serialises every write transaction anyway), and an unknown app is found at once.
 
+mod agents;
 mod apps;
 mod audit;
 mod env_vars;

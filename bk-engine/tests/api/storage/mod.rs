@@ -16,12 +16,14 @@ pub(crate) use bk_engine::store::sql::SqlStore;
 
 use crate::support;
 
+mod agents;
 mod apps;
 mod concurrency;
 mod env_vars;
 mod members;
 mod secrets;
 
+use agents::*;
 use apps::*;
 use concurrency::*;
 use env_vars::*;
@@ -31,6 +33,7 @@ use secrets::*;
 /// The stores under test.
 pub(crate) struct Under {
     pub s: Stores,
+    pub agents: Arc<dyn bk_engine::store::agents::AgentStore>,
 }
 
 async fn run<F, Fut>(dialect: Dialect, check: F)
@@ -42,7 +45,10 @@ where
         return;
     };
     let store = SqlStore::new(t.db.clone());
-    assert_eq!(store.migrate(&SystemClock).await.unwrap().versions, vec![1]);
+    assert_eq!(
+        store.migrate(&SystemClock).await.unwrap().versions,
+        vec![1, 3]
+    );
     assert!(
         store
             .migrate(&SystemClock)
@@ -51,8 +57,10 @@ where
             .versions
             .is_empty()
     );
+    let store = Arc::new(store);
     check(Under {
-        s: Stores::all(Arc::new(store)),
+        s: Stores::all(store.clone()),
+        agents: store,
     })
     .await;
     t.close().await;
@@ -93,6 +101,7 @@ conformance!(
     concurrent_creates_of_one_code,
     concurrent_removals_keep_a_developer,
     concurrent_rotations_keep_two_live,
+    agents_and_placements,
 );
 
 pub(crate) const T0: Millis = 1_700_000_000_000;

@@ -1,4 +1,4 @@
-//! Which symbolic links a package may hold. Hard links are refused outright (they would alias
+//! Which symbolic links an archive may hold. Hard links are refused outright (they would alias
 //! files the unpacker already checked); a symlink is kept only if it is relative and cannot
 //! lead out of the package, whatever other links exist.
 //!
@@ -14,7 +14,7 @@
 use std::path::{Component, Path};
 
 /// Why a symlink at `rel` (relative to the package root) pointing at `target` is refused.
-pub(crate) fn check_symlink(rel: &Path, target: &Path) -> Result<(), String> {
+pub fn check_symlink(rel: &Path, target: &Path) -> Result<(), String> {
     if target.as_os_str().is_empty() {
         return Err("symlink has an empty target".into());
     }

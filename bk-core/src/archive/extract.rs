@@ -11,10 +11,8 @@ use flate2::read::GzDecoder;
 use tar::EntryType;
 
 use super::guard::{Counting, Guard, Trip, over_ratio, ratio_reason};
-use super::safe_relative;
-use crate::package::links::check_symlink;
-use crate::package::rules::printable;
-use crate::package::{Limits, PackageError};
+use super::links::check_symlink;
+use super::{ArchiveError as PackageError, ArchiveLimits as Limits, printable, safe_relative};
 
 pub(super) struct Extractor<'a> {
     root: &'a Path,

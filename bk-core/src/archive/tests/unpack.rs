@@ -7,9 +7,19 @@ use std::path::Path;
 
 use tar::EntryType;
 
-use super::archive::Tar;
-use crate::package::rules::printable;
-use crate::package::{Limits, PackageError, unpack};
+use super::tar_builder::Tar;
+use crate::archive::{ArchiveError as PackageError, ArchiveLimits as Limits, printable};
+
+/// The engine's package descriptors, as it passes them.
+const MARKERS: &[&str] = &["app_desc.yaml", "app_desc.yml", "Procfile", "app.yml"];
+
+fn unpack(
+    archive: impl std::io::Read,
+    dest: &Path,
+    limits: &Limits,
+) -> Result<crate::archive::Unpacked, PackageError> {
+    crate::archive::unpack(archive, dest, limits, MARKERS)
+}
 
 /// Unpack into a fresh temp dir and expect a refusal; checks nothing was left there.
 fn refuse(archive: &[u8], limits: &Limits) -> PackageError {
@@ -348,7 +358,7 @@ fn an_existing_destination_is_never_touched() {
     fs::create_dir(&dest).unwrap();
     fs::write(dest.join("keep"), b"mine").unwrap();
     let err = unpack(&ok_prefix().gz()[..], &dest, &Limits::default()).unwrap_err();
-    assert!(!err.is_package_fault(), "{err}");
+    assert!(matches!(err, PackageError::Io { .. }), "{err}");
     assert_eq!(fs::read(dest.join("keep")).unwrap(), b"mine");
     assert_eq!(fs::read_dir(&dest).unwrap().count(), 1);
     assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1);
@@ -360,6 +370,6 @@ fn unpack_file_reads_from_disk() {
     let file = tmp.path().join("p.tar.gz");
     fs::write(&file, ok_prefix().gz()).unwrap();
     let dest = tmp.path().join("pkg");
-    crate::package::unpack_file(&file, &dest, &Limits::default()).unwrap();
+    crate::archive::unpack_file(&file, &dest, &Limits::default(), MARKERS).unwrap();
     assert!(Path::new(&dest.join("Procfile")).is_file());
 }

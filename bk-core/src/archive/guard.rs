@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::io::{self, Read};
 use std::rc::Rc;
 
-use crate::package::Limits;
+use super::ArchiveLimits as Limits;
 
 /// Allowance per entry on top of the content for tar headers, padding and long names.
 const HEADER_ALLOWANCE: u64 = 4096;

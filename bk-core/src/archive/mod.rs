@@ -1,28 +1,55 @@
-//! Unpacking an untrusted `.tar.gz` into a fresh directory.
+//! Unpacking an untrusted `.tar.gz` into a fresh directory (feature `archive`), shared by
+//! the engine (uploads) and the agent (releases fetched from the engine), so both apply the
+//! same checks.
 //!
 //! Refused, with the entry named: absolute paths, `..`, hard links, symlinks that could lead
-//! out of the tree (see `links`), device files and FIFOs, entries written through a link or
-//! twice, more than `max_entries` entries, more than `max_unpacked_bytes` of content, and a
-//! compression ratio above `max_ratio` (checked on the content and on the whole decompressed
-//! stream, which also bounds the GNU long-name and pax headers the tar reader buffers).
-//! Everything is written into a temporary directory next to the destination and renamed into
-//! place only when the whole archive passed, so a refused package leaves nothing behind.
-//! Modes are normalized (0755 for executables and directories, 0644 otherwise; no setuid,
-//! no owners, no timestamps from the archive).
+//! out of the tree (see [`check_symlink`]), device files and FIFOs, entries written through a
+//! link or twice, more than `max_entries` entries, more than `max_unpacked_bytes` of content,
+//! and a compression ratio above `max_ratio` (checked on the content and on the whole
+//! decompressed stream, which also bounds the GNU long-name and pax headers the tar reader
+//! buffers). Everything is written into a temporary directory next to the destination and
+//! renamed into place only when the whole archive passed, so a refused archive leaves nothing
+//! behind. Modes are normalized (0755 for executables and directories, 0644 otherwise; no
+//! setuid, no owners, no timestamps from the archive). Blocking file work: async callers use
+//! a blocking thread.
 
+mod error;
 mod extract;
 mod guard;
+mod links;
 
 use std::fs::{self, File};
 use std::io::{self, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 
-use super::{APP_DESC_FILE, Limits, PROCFILE, PackageError, SMART_FILE};
+pub use error::ArchiveError;
 use extract::Extractor;
+pub use links::check_symlink;
 
-/// Files whose presence in a lone top-level directory means "the package root is in there".
-const ROOT_MARKERS: &[&str] = &[APP_DESC_FILE, "app_desc.yml", PROCFILE, SMART_FILE];
+/// Bounds on what one archive may cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveLimits {
+    /// Most entries (files, directories, links).
+    pub max_entries: usize,
+    /// Most bytes of file content once unpacked.
+    pub max_unpacked_bytes: u64,
+    /// Most unpacked bytes per compressed byte (a decompression bomb is refused on the way).
+    pub max_ratio: u64,
+    /// Unpacked size below which the ratio is not checked.
+    pub ratio_floor_bytes: u64,
+}
+
+impl Default for ArchiveLimits {
+    fn default() -> Self {
+        Self {
+            max_entries: 20_000,
+            max_unpacked_bytes: 512 * 1024 * 1024,
+            max_ratio: 100,
+            ratio_floor_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
 
 /// What `unpack` produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,20 +65,34 @@ pub struct Unpacked {
 }
 
 /// Unpack the `.tar.gz` file at `archive` into `dest` (which must not exist yet).
-pub fn unpack_file(archive: &Path, dest: &Path, limits: &Limits) -> Result<Unpacked, PackageError> {
+///
+/// When the archive holds exactly one top-level directory containing one of
+/// `root_markers` (e.g. `app_desc.yaml`), that directory becomes `dest`.
+pub fn unpack_file(
+    archive: &Path,
+    dest: &Path,
+    limits: &ArchiveLimits,
+    root_markers: &[&str],
+) -> Result<Unpacked, ArchiveError> {
     let file = File::open(archive)
-        .map_err(|e| PackageError::io(format!("opening {}", archive.display()), e))?;
-    unpack(BufReader::new(file), dest, limits)
+        .map_err(|e| ArchiveError::io(format!("opening {}", archive.display()), e))?;
+    unpack(BufReader::new(file), dest, limits, root_markers)
 }
 
 /// Unpack a `.tar.gz` stream into `dest`, which must not exist yet; its parent must.
-pub fn unpack(archive: impl Read, dest: &Path, limits: &Limits) -> Result<Unpacked, PackageError> {
+/// `root_markers` as for [`unpack_file`].
+pub fn unpack(
+    archive: impl Read,
+    dest: &Path,
+    limits: &ArchiveLimits,
+    root_markers: &[&str],
+) -> Result<Unpacked, ArchiveError> {
     let parent = match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     if fs::symlink_metadata(dest).is_ok() {
-        return Err(PackageError::io(
+        return Err(ArchiveError::io(
             format!("unpacking into {}", dest.display()),
             io::Error::from(io::ErrorKind::AlreadyExists),
         ));
@@ -60,15 +101,15 @@ pub fn unpack(archive: impl Read, dest: &Path, limits: &Limits) -> Result<Unpack
         .prefix(".unpack-")
         .tempdir_in(parent)
         .map_err(|e| {
-            PackageError::io(format!("creating a directory in {}", parent.display()), e)
+            ArchiveError::io(format!("creating a directory in {}", parent.display()), e)
         })?;
     let (entries, bytes) = Extractor::new(staging.path(), limits).run(archive)?;
-    let stripped = lone_root(staging.path())?;
+    let stripped = lone_root(staging.path(), root_markers)?;
     let from = match &stripped {
         Some(name) => staging.path().join(name),
         None => staging.path().to_path_buf(),
     };
-    let io_err = |e| PackageError::io(format!("moving the package to {}", dest.display()), e);
+    let io_err = |e| ArchiveError::io(format!("moving the package to {}", dest.display()), e);
     fs::set_permissions(&from, fs::Permissions::from_mode(0o755)).map_err(io_err)?;
     if stripped.is_some() {
         // The staging directory is left empty and removed when `staging` drops.
@@ -89,8 +130,11 @@ pub fn unpack(archive: impl Read, dest: &Path, limits: &Limits) -> Result<Unpack
 }
 
 /// The single top-level directory holding a descriptor, if the archive has exactly that.
-fn lone_root(root: &Path) -> Result<Option<std::ffi::OsString>, PackageError> {
-    let io_err = |e| PackageError::io(format!("listing {}", root.display()), e);
+fn lone_root(
+    root: &Path,
+    root_markers: &[&str],
+) -> Result<Option<std::ffi::OsString>, ArchiveError> {
+    let io_err = |e| ArchiveError::io(format!("listing {}", root.display()), e);
     let mut it = fs::read_dir(root).map_err(io_err)?;
     let (Some(first), None) = (it.next(), it.next()) else {
         return Ok(None);
@@ -100,11 +144,12 @@ fn lone_root(root: &Path) -> Result<Option<std::ffi::OsString>, PackageError> {
         return Ok(None);
     }
     let dir = first.path();
-    let marked = ROOT_MARKERS
+    let marked = root_markers
         .iter()
         .any(|m| fs::symlink_metadata(dir.join(m)).is_ok());
     Ok(marked.then(|| first.file_name()))
 }
+
 /// The entry's path as plain names below the root; `None` for the root itself. Names and
 /// paths the file system could not hold are the package's fault, not ours, so they are
 /// refused here rather than failing later as a disk error.
@@ -128,3 +173,19 @@ fn safe_relative(path: &Path) -> Result<Option<PathBuf>, &'static str> {
     }
     Ok((!out.as_os_str().is_empty()).then_some(out))
 }
+
+/// A name for people: control characters escaped, at most 200 characters.
+pub fn printable(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .take(200)
+        .flat_map(char::escape_debug)
+        .collect();
+    if name.chars().count() > 200 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
