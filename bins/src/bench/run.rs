@@ -37,6 +37,8 @@ pub struct Options {
     pub diagnose: bool,
     /// Keep the temporary directory (logs, configs).
     pub keep: bool,
+    /// Measure instructions and allocations per request with the in-process driver.
+    pub inproc: bool,
 }
 
 /// Everything measured.
