@@ -51,10 +51,10 @@ struct Args {
     #[arg(long)]
     bk: Option<PathBuf>,
     /// wrk threads.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 1)]
     threads: u32,
     /// wrk connections for the throughput runs.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 32)]
     connections: u32,
     /// Seconds per measured wrk run.
     #[arg(long, default_value_t = 10)]
@@ -74,9 +74,6 @@ struct Args {
     /// argon2id hashes and verifications timed.
     #[arg(long, default_value_t = 10)]
     argon_n: usize,
-    /// Also measure with `BK_LOG=warn` (access log off) when the targets are met.
-    #[arg(long)]
-    diagnose: bool,
     /// Keep the temporary directory (configs, logs).
     #[arg(long)]
     keep: bool,
@@ -124,7 +121,6 @@ fn main() -> anyhow::Result<()> {
         delay_ms: a.delay_ms,
         starts: a.starts,
         argon_n: a.argon_n,
-        diagnose: a.diagnose,
         keep: a.keep,
         inproc: !a.no_inproc,
     };

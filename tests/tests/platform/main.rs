@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod engine_login;
+mod memory;
 mod observability;
 mod openapi;
 mod outage;
