@@ -46,20 +46,30 @@ pub async fn migrate(cfg: &BkConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Compose the router of `mode`.
+/// Compose the router of `mode` (the admin password of a first start from
+/// `BK_ADMIN_PASSWORD`).
 pub async fn build(
     cfg: &BkConfig,
     mode: Mode,
 ) -> anyhow::Result<(Router, std::sync::Arc<bk_auth::service::LoginService>)> {
+    let admin_password = std::env::var("BK_ADMIN_PASSWORD").ok();
+    build_with(cfg, mode, admin_password.as_deref()).await
+}
+
+/// [`build`] with the admin password given (the in-process bench driver).
+pub async fn build_with(
+    cfg: &BkConfig,
+    mode: Mode,
+    admin_password: Option<&str>,
+) -> anyhow::Result<(Router, std::sync::Arc<bk_auth::service::LoginService>)> {
     let forwarding = std::sync::Arc::new(cfg.forwarding()?);
     let db = open_db(cfg).await?;
     let esb_token = secrets::esb_token(&cfg.server.data_dir)?;
-    let admin_password = std::env::var("BK_ADMIN_PASSWORD").ok();
     let opened = bk_auth::app::open(
         db.clone(),
         cfg.login.clone(),
         bk_core::clock::system(),
-        admin_password.as_deref(),
+        admin_password,
         Some(&esb_token),
     )
     .await?;

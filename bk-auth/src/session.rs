@@ -253,14 +253,15 @@ impl Sessions {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Lower-case hex, as the store keys sessions.
+/// Lower-case hex, as the store keys sessions: two table look-ups per byte into a
+/// buffer, one allocation.
 fn hex(d: &Digest) -> String {
-    let mut out = String::with_capacity(64);
-    for b in d {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 15)]));
+    let mut out = [0u8; 64];
+    for (pair, b) in out.chunks_exact_mut(2).zip(d) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 15)];
     }
-    out
+    out.iter().map(|&c| char::from(c)).collect()
 }
 
 fn unhex(s: &str) -> Option<Digest> {

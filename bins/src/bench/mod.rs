@@ -4,7 +4,9 @@
 //! 127.0.0.1 and every wait is bounded.
 
 pub mod argon;
+pub mod callgrind;
 pub mod http;
+pub mod inproc;
 pub mod measure;
 pub mod nginx;
 pub mod proc;

@@ -1,5 +1,5 @@
-//! The baseline: nginx answering a static 200, configured like a small production proxy
-//! (access log on, to a file) and confined to a temporary directory.
+//! The baseline: nginx answering a static 200 with no access log (the baseline),
+//! confined to a temporary directory.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -22,7 +22,7 @@ pid {d}/nginx.pid;
 error_log {d}/nginx-error.log warn;
 events {{ worker_connections 1024; }}
 http {{
-    access_log {d}/nginx-access.log combined;
+    access_log off;
     client_body_temp_path {d}/client_body;
     proxy_temp_path {d}/proxy;
     fastcgi_temp_path {d}/fastcgi;

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::argon::{self, ArgonResult};
+use super::callgrind::{self, Cost};
 use super::http::wait_ready;
+use super::inproc::Endpoint;
 use super::measure::{self, POLL, Run};
 use super::proc::{self, Mem};
 use super::report::Report;
@@ -33,10 +35,10 @@ pub struct Options {
     pub starts: usize,
     /// argon2 calls timed of each kind.
     pub argon_n: usize,
-    /// Also run with `BK_LOG=warn` even when the targets are met.
-    pub diagnose: bool,
     /// Keep the temporary directory (logs, configs).
     pub keep: bool,
+    /// Measure instructions and allocations per request with the in-process driver.
+    pub inproc: bool,
 }
 
 /// Everything measured.
@@ -54,6 +56,10 @@ pub struct Figures {
     pub ours: Vec<Run>,
     /// Throughput runs of nginx.
     pub nginx: Vec<Run>,
+    /// Throughput runs of `/healthz/`.
+    pub healthz: Vec<Run>,
+    /// Throughput runs of `is_login` with `BK_LOG=warn` (no access log).
+    pub quiet: Vec<Run>,
     /// Fixed-rate runs of `is_login`.
     pub ours_paced: Vec<Run>,
     /// Fixed-rate runs of nginx.
@@ -72,12 +78,12 @@ pub struct Figures {
     pub nginx_rss_kib: [u64; 2],
     /// A login through the form, ms.
     pub login_ms: f64,
-    /// Access-log lines written per request served (ours, nginx).
-    pub logged_per_request: (f64, f64),
+    /// Access-log lines written per request served by ours (nginx logs nothing).
+    pub logged_per_request: f64,
     /// argon2id.
     pub argon: ArgonResult,
-    /// The same `is_login` loads with `BK_LOG=warn`, when run.
-    pub quiet: Option<(Run, Run)>,
+    /// Instructions and allocations per request from the in-process driver: what, cost.
+    pub costs: Vec<(String, Cost)>,
 }
 
 fn step(what: &str) {
@@ -126,34 +132,43 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
     ngx.check_running()?;
     let ngx_url = format!("http://{ngx_addr}/");
     let ngx_idle = proc::tree_rss_kib(ngx.pid());
-    let mut served = (0u64, 0u64); // requests to (ours, nginx), warm-ups included
+    // The same is_login with the access log filtered out, alive beside the first.
+    let (mut q, q_addr, _) = measure::start_bk(o, &data, dir, "bk-quiet", &[("BK_LOG", "warn")])?;
+    let (q_token, _) = measure::login_timed(q_addr, 1)?;
+    let quiet_url = measure::is_login_url(q_addr, &q_token)?;
+    let healthz = format!("http://{bk_addr}/healthz/");
+    let mut served = 0u64; // requests to the logging `bk`, warm-ups included
     if o.warmup_s > 0 {
         step("warm-up");
         let warm = Load {
             duration_s: o.warmup_s,
             ..load.clone()
         };
-        served.1 += measure::load(&ngx_url, &warm, dir, ngx.pid(), "nginx")?
+        measure::load(&ngx_url, &warm, dir, ngx.pid(), "nginx")?;
+        served += measure::load(&is_login, &warm, dir, bk.pid(), "is_login")?
             .wrk
             .requests;
-        served.0 += measure::load(&is_login, &warm, dir, bk.pid(), "is_login")?
-            .wrk
-            .requests;
+        measure::load(&quiet_url, &warm, dir, q.pid(), "is_login (quiet)")?;
     }
-    let (mut ours, mut nginx_runs) = (Vec::new(), Vec::new());
+    let (mut ours, mut nginx_runs, mut healthz_runs, mut quiet) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 1..=o.rounds.max(1) {
         step(&format!("throughput round {round}/{}", o.rounds.max(1)));
         let n = measure::load(&ngx_url, &load, dir, ngx.pid(), "nginx")?;
         let b = measure::load(&is_login, &load, dir, bk.pid(), "is_login")?;
+        let h = measure::load(&healthz, &load, dir, bk.pid(), "healthz")?;
+        let qr = measure::load(&quiet_url, &load, dir, q.pid(), "is_login (quiet)")?;
         eprintln!(
-            "    nginx {:.0} req/s, is_login {:.0} req/s",
-            n.wrk.rps, b.wrk.rps
+            "    nginx {:.0} req/s, is_login {:.0} req/s, healthz {:.0} req/s, is_login without access log {:.0} req/s",
+            n.wrk.rps, b.wrk.rps, h.wrk.rps, qr.wrk.rps
         );
-        served.1 += n.wrk.requests;
-        served.0 += b.wrk.requests;
+        served += b.wrk.requests + h.wrk.requests;
         nginx_runs.push(n);
         ours.push(b);
+        healthz_runs.push(h);
+        quiet.push(qr);
     }
+    q.stop(Duration::from_secs(10));
     let ours_rps = super::median(&ours.iter().map(|r| r.wrk.rps).collect::<Vec<_>>());
     let loaded = proc::mem(bk.pid());
     let ngx_loaded = proc::tree_rss_kib(ngx.pid());
@@ -173,21 +188,15 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
             "    p99 is_login {:.3} ms, nginx {:.3} ms",
             b.wrk.p99, n.wrk.p99
         );
-        served.0 += b.wrk.requests;
-        served.1 += n.wrk.requests;
+        served += b.wrk.requests;
         ours_paced.push(b);
         nginx_paced.push(n);
     }
     ngx.stop(Duration::from_secs(5));
     bk.stop(Duration::from_secs(10)); // flushes the log writer before lines are counted
-    let ratio = |lines: u64, n: u64| lines as f64 / n.max(1) as f64;
-    let logged_per_request = (
-        ratio(measure::count_lines(&dir.join("bk.out")), served.0),
-        ratio(
-            measure::count_lines(&ngx_dir.join("nginx-access.log")),
-            served.1,
-        ),
-    );
+    // The login and readiness polls add a few lines: at least one line per request.
+    let logged_per_request =
+        measure::count_lines(&dir.join("bk.out")) as f64 / served.max(1) as f64;
 
     // 4. Start-up with the existing data dir; nginx the same way for scale.
     step(&format!(
@@ -211,37 +220,22 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
     step("argon2id");
     let argon = argon::measure(o.argon_n.max(1))?;
 
-    // 6. Where the time goes, when a throughput or latency target is missed: the same
-    // loads with the access log filtered out.
-    let missed = ours_rps
-        / super::median(&nginx_runs.iter().map(|r| r.wrk.rps).collect::<Vec<_>>())
-        < super::summary::MIN_RATIO
-        || measure::median_latency(&ours_paced).p99 > super::summary::MAX_P99_MS;
-    let quiet = if o.diagnose || missed {
-        step("diagnosis: BK_LOG=warn (no access log)");
-        let (mut q, q_addr, _) =
-            measure::start_bk(o, &data, dir, "bk-quiet", &[("BK_LOG", "warn")])?;
-        let (q_token, _) = measure::login_timed(q_addr, 1)?;
-        let q_url = measure::is_login_url(q_addr, &q_token)?;
-        if o.warmup_s > 0 {
-            measure::load(
-                &q_url,
-                &Load {
-                    duration_s: o.warmup_s,
-                    ..load.clone()
-                },
-                dir,
-                q.pid(),
-                "is_login",
-            )?;
+    // 6. Instructions and allocations per request, in process (repeatable on a busy
+    // machine): both endpoints with the access log on, is_login without, bare axum.
+    let mut costs = Vec::new();
+    if o.inproc {
+        let bench = std::env::current_exe()?;
+        let runs = [
+            ("is_login", Endpoint::IsLogin, "info"),
+            ("is_login, access log off", Endpoint::IsLogin, "warn"),
+            ("/healthz/", Endpoint::Healthz, "info"),
+            ("bare axum route (the floor)", Endpoint::Bare, "info"),
+        ];
+        for (what, e, log) in runs {
+            step(&format!("in-process driver: {what}"));
+            costs.push((what.to_owned(), callgrind::measure(&bench, e, log, dir)?));
         }
-        let full = measure::load(&q_url, &load, dir, q.pid(), "is_login")?;
-        let at_rate = measure::load(&q_url, &paced, dir, q.pid(), "is_login")?;
-        q.stop(Duration::from_secs(10));
-        Some((full, at_rate))
-    } else {
-        None
-    };
+    }
 
     let f = Figures {
         machine_before,
@@ -250,6 +244,8 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
         paced,
         ours,
         nginx: nginx_runs,
+        healthz: healthz_runs,
+        quiet,
         ours_paced,
         nginx_paced,
         starts,
@@ -261,7 +257,7 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
         login_ms,
         logged_per_request,
         argon,
-        quiet,
+        costs,
     };
     Ok(super::summary::report(o, &f))
 }

@@ -1,15 +1,44 @@
 //! `bk-bench`: measure the login service against its speed targets (see bench/README.md).
 //! Prints a Markdown report on stdout; exits 2 when a target is missed.
 
+use std::alloc::{GlobalAlloc, Layout};
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 
+use bk_bins::bench::inproc::{self, ALLOCATIONS, Endpoint};
 use bk_bins::bench::run::{self, Options};
 use clap::Parser;
 
-// The allocator of `bk` itself, so the argon2id timings (a 19 MiB buffer per call) are
-// those the service sees.
+/// The allocator of `bk` itself, so the argon2id timings (a 19 MiB buffer per call) and
+/// the in-process driver's figures are those the service sees, counting allocations for
+/// the driver (one relaxed atomic add each).
+struct Counting;
+
+// SAFETY: every call is forwarded unchanged to mimalloc.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is mimalloc's.
+        unsafe { mimalloc::MiMalloc.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
+    }
+}
+
 #[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOC: Counting = Counting;
 
 /// Benchmark `bk up` against nginx on this machine.
 #[derive(Debug, Parser)]
@@ -22,10 +51,10 @@ struct Args {
     #[arg(long)]
     bk: Option<PathBuf>,
     /// wrk threads.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 1)]
     threads: u32,
     /// wrk connections for the throughput runs.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 32)]
     connections: u32,
     /// Seconds per measured wrk run.
     #[arg(long, default_value_t = 10)]
@@ -45,16 +74,39 @@ struct Args {
     /// argon2id hashes and verifications timed.
     #[arg(long, default_value_t = 10)]
     argon_n: usize,
-    /// Also measure with `BK_LOG=warn` (access log off) when the targets are met.
-    #[arg(long)]
-    diagnose: bool,
     /// Keep the temporary directory (configs, logs).
     #[arg(long)]
     keep: bool,
+    /// Skip the in-process figures (instructions and allocations per request).
+    #[arg(long)]
+    no_inproc: bool,
+    /// Internal: run the in-process driver on this endpoint (is_login, healthz, bare)
+    /// and print the allocations counted.
+    #[arg(long, hide = true)]
+    drive: Option<Endpoint>,
+    /// Internal: requests the driver counts.
+    #[arg(long, hide = true, default_value_t = 10_000)]
+    drive_n: u64,
+    /// Internal: requests the driver sends before counting.
+    #[arg(long, hide = true, default_value_t = 200)]
+    drive_warmup: u64,
+    /// Internal: the driver's log filter (`info`: access log on).
+    #[arg(long, hide = true, default_value = "info")]
+    drive_log: String,
 }
 
 fn main() -> anyhow::Result<()> {
     let a = Args::parse();
+    if let Some(e) = a.drive {
+        let log = bk_core::telemetry::LogConfig {
+            filter: a.drive_log.clone(),
+            ..Default::default()
+        };
+        let n = inproc::drive(e, a.drive_warmup, a.drive_n, log)?;
+        // After the access lines (flushed when the driver's log guard dropped).
+        println!("bk-bench-allocations: {n}");
+        return Ok(());
+    }
     let bk = match a.bk {
         Some(p) => p,
         None => std::env::current_exe()?.with_file_name("bk"),
@@ -69,8 +121,8 @@ fn main() -> anyhow::Result<()> {
         delay_ms: a.delay_ms,
         starts: a.starts,
         argon_n: a.argon_n,
-        diagnose: a.diagnose,
         keep: a.keep,
+        inproc: !a.no_inproc,
     };
     let report = run::run(&opts)?;
     print!("{}", report.render());

@@ -3,8 +3,11 @@
 //! renders users in its own shape.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use bk_core::ApiError;
 use bk_core::types::Role;
 use serde::Deserialize;
@@ -51,20 +54,36 @@ pub(super) fn pick_token(param: Option<String>, client: &Client) -> Option<Strin
         .or_else(|| client.cookie_token.clone())
 }
 
-/// `is_login`: the username of the token in the parameter, else in the cookie. Reads the
-/// cookie straight from the headers: this is the hottest route and needs no [`Client`].
+/// The `bk_token` cookie, read from the request head without cloning its headers (the
+/// hot path of `is_login` needs nothing else from them).
+#[derive(Debug)]
+pub(super) struct TokenCookie(Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for TokenCookie {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(super::cookies::token_from_headers(&parts.headers)))
+    }
+}
+
+/// `is_login`: the username of the token in the parameter, else in the cookie, shared
+/// with the session cache (no copy). This is the hottest route and needs no [`Client`].
 pub(super) async fn is_login(
     svc: &AppState,
-    headers: &HeaderMap,
+    cookie: TokenCookie,
     param: Option<String>,
-) -> Result<String, ApiError> {
+) -> Result<Arc<str>, ApiError> {
     let token = param
         .filter(|t| !t.is_empty())
-        .or_else(|| super::cookies::token_from_headers(headers))
+        .or(cookie.0)
         .ok_or_else(|| {
             ApiError::with_detail(bk_core::ErrorCode::InvalidToken, "bk_token is required")
         })?;
-    Ok(svc.is_login(&token).await?.ok_or(AuthError::InvalidToken)?)
+    Ok(svc
+        .session_user(&token)
+        .await?
+        .ok_or(AuthError::InvalidToken)?)
 }
 
 /// Authorize a directory look-up: service trust, or a live token.

@@ -87,11 +87,18 @@ pub struct BatchBody {
 async fn is_login(
     State(svc): State<AppState>,
     ctx: ApiContext,
-    headers: HeaderMap,
+    cookie: legacy::TokenCookie,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    let r = legacy::is_login(&svc, &headers, q.bk_token).await;
-    ctx.reply(r.map(|u| serde_json::json!({ "username": u })))
+    /// `data` of the answer, serialised straight from the shared name.
+    #[derive(Serialize)]
+    struct LoggedIn<'a> {
+        username: &'a str,
+    }
+    match legacy::is_login(&svc, cookie, q.bk_token).await {
+        Ok(u) => ctx.ok(LoggedIn { username: &u }),
+        Err(e) => ctx.err(e),
+    }
 }
 
 /// The user of a `bk_token` (or, with service trust, the user named by `username`).

@@ -91,11 +91,18 @@ pub struct BatchBody {
 async fn is_login(
     State(svc): State<AppState>,
     ctx: ApiContext,
-    headers: HeaderMap,
+    cookie: legacy::TokenCookie,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    let r = legacy::is_login(&svc, &headers, q.bk_token).await;
-    ctx.reply(r.map(|u| serde_json::json!({ "bk_username": u })))
+    /// `data` of the answer, serialised straight from the shared name.
+    #[derive(Serialize)]
+    struct LoggedIn<'a> {
+        bk_username: &'a str,
+    }
+    match legacy::is_login(&svc, cookie, q.bk_token).await {
+        Ok(u) => ctx.ok(LoggedIn { bk_username: &u }),
+        Err(e) => ctx.err(e),
+    }
 }
 
 /// The user of a `bk_token` (or, with service trust, `bk_username`).

@@ -121,7 +121,7 @@ pub fn error_with_code(
     if err.code.is_server_fault() {
         tracing::error!(request_id, code = info.name, error = ?err.source_error().map(|e| e.to_string()), "request failed");
     }
-    ::metrics::counter!("bk_errors_total", "code" => info.name).increment(1);
+    super::metrics::count_error(err.code);
     let message = err.message(lang);
     let body = match style {
         Style::LoginV1 => {

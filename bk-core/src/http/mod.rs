@@ -8,6 +8,7 @@ pub mod envelope;
 pub mod extract;
 pub mod forwarded;
 pub mod metrics;
+pub mod observe;
 pub mod request_id;
 pub mod stack;
 

@@ -1,49 +1,26 @@
 //! The middleware every service router gets: request id, access log, metrics, panic
 //! catching, envelope 404/405, `/healthz/` and `/metrics`.
 
-use std::time::Instant;
-
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use tower_http::catch_panic::CatchPanicLayer;
-use tracing::Instrument;
 
 use super::context::ApiContext;
-use super::envelope::{self, Style};
-use super::request_id::RequestId;
+use super::observe::ObserveLayer;
 use crate::error::{ApiError, ErrorCode};
-use crate::lang::Lang;
 
 /// Wrap a service router with the common stack. `service` labels metrics and logs.
+/// axum applies the layer to each route's endpoint and to the fallback, after routing
+/// (see [`super::observe`]): routes merged in later are not observed.
 pub fn wrap(router: Router, service: &'static str) -> Router {
-    let _ = super::metrics::handle();
-    router
-        .route_layer(middleware::from_fn(label_route))
-        .fallback(not_found)
-        .layer(CatchPanicLayer::custom(|_| panic_response()))
-        .layer(middleware::from_fn(move |req: Request, next: Next| {
-            observe(service, req, next)
-        }))
+    router.fallback(not_found).layer(ObserveLayer::new(service))
 }
 
 /// Routes every service exposes: `GET /healthz/` and `GET /metrics`.
 pub fn ops_routes() -> Router {
     Router::new()
-        .route(
-            "/healthz/",
-            axum::routing::get(|| async {
-                axum::Json(serde_json::json!({"result": true, "status": "ok"}))
-            }),
-        )
-        .route(
-            "/healthz",
-            axum::routing::get(|| async {
-                axum::Json(serde_json::json!({"result": true, "status": "ok"}))
-            }),
-        )
+        .route("/healthz/", axum::routing::get(healthz))
+        .route("/healthz", axum::routing::get(healthz))
         .route(
             "/metrics",
             axum::routing::get(|| async {
@@ -58,59 +35,16 @@ pub fn ops_routes() -> Router {
         )
 }
 
-async fn observe(service: &'static str, mut req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let id = RequestId::from_header(
-        req.headers()
-            .get(RequestId::HEADER)
-            .and_then(|v| v.to_str().ok()),
-    );
-    req.extensions_mut().insert(id.clone());
-    let method = req.method().clone();
-    // Only the path: query strings carry bk_token and secrets and are never logged.
-    let path = req.uri().path().to_owned();
-    // With debug logging every line of the request carries its id. At the default `info`
-    // the span is disabled and costs nothing on this hot path; the access line and every
-    // 5xx error line name the id themselves.
-    let span = tracing::debug_span!("request", request_id = id.as_str());
-    let mut resp = next.run(req).instrument(span).await;
-    let route = resp.extensions_mut().remove::<RouteLabel>().map(|r| r.0);
-    let elapsed = start.elapsed();
-    let status = resp.status().as_u16();
-    if let Ok(v) = HeaderValue::from_str(id.as_str()) {
-        resp.headers_mut().insert(RequestId::HEADER, v);
-    }
-    // Only route templates become labels, so label cardinality stays bounded.
-    let route = route.unwrap_or_else(|| "<unmatched>".to_owned());
-    metrics::counter!("bk_http_requests_total", "service" => service, "route" => route.clone(), "status" => status.to_string())
-        .increment(1);
-    metrics::histogram!("bk_http_request_duration_seconds", "service" => service, "route" => route)
-        .record(elapsed.as_secs_f64());
-    crate::telemetry::access::log(&crate::telemetry::access::AccessLine {
-        service,
-        request_id: id.as_str(),
-        method: method.as_str(),
-        path: &path,
-        status,
-        latency_us: elapsed.as_micros() as u64,
-    });
-    resp
-}
-
-/// The matched route template, carried from routing to the outer observer.
-#[derive(Clone)]
-struct RouteLabel(String);
-
-async fn label_route(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned());
-    let mut resp = next.run(req).await;
-    if let Some(r) = route {
-        resp.extensions_mut().insert(RouteLabel(r));
-    }
-    resp
+/// `{"result":true,"status":"ok"}`: static bytes, nothing built per request.
+async fn healthz() -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        r#"{"result":true,"status":"ok"}"#,
+    )
+        .into_response()
 }
 
 async fn not_found(req: Request) -> Response {
@@ -128,15 +62,121 @@ pub async fn method_not_allowed(req: Request) -> Response {
     ApiContext::from_parts(&parts).err(ErrorCode::MethodNotAllowed)
 }
 
-fn panic_response() -> Response {
-    // Never expected: handlers return errors. Kept so a bug answers in the envelope.
-    tracing::error!("handler panicked");
-    let mut r = envelope::error(
-        Style::Platform,
-        Lang::En,
-        "",
-        &ApiError::new(ErrorCode::Internal),
-    );
-    *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    r.into_response()
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// The lines of the exposition that belong to `service`.
+    fn lines_of(service: &str) -> Vec<String> {
+        let needle = format!("service=\"{service}\"");
+        super::super::metrics::render()
+            .lines()
+            .filter(|l| l.contains(&needle))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    async fn get(app: &Router, path: &str) -> StatusCode {
+        let req = Request::get(path).body(Body::empty()).unwrap();
+        app.clone().oneshot(req).await.unwrap().status()
+    }
+
+    fn app(service: &'static str) -> Router {
+        wrap(
+            Router::new()
+                .route("/items/{id}", axum::routing::get(|| async { "item" }))
+                .route(
+                    "/boom",
+                    axum::routing::get(|| async {
+                        if true {
+                            panic!("a bug");
+                        }
+                        "unreachable"
+                    }),
+                ),
+            service,
+        )
+    }
+
+    #[tokio::test]
+    async fn series_stay_bounded_whatever_the_paths() {
+        let app = app("bounded-test");
+        get(&app, "/items/0").await;
+        get(&app, "/nowhere/0").await;
+        let before = lines_of("bounded-test");
+        for i in 1..1000 {
+            assert_eq!(get(&app, &format!("/items/{i}")).await, StatusCode::OK);
+            assert_eq!(
+                get(&app, &format!("/nowhere/{i}")).await,
+                StatusCode::NOT_FOUND
+            );
+        }
+        let after = lines_of("bounded-test");
+        // Same series (only their values moved): 1000 distinct paths made no new ones.
+        let names = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .map(|l| l.rsplit_once(' ').unwrap().0.to_owned())
+                .collect()
+        };
+        assert_eq!(names(&before), names(&after));
+        assert!(
+            after.contains(
+                &r#"bk_http_requests_total{service="bounded-test",route="/items/{id}",status="200"} 1000"#
+                    .to_owned()
+            ),
+            "{after:#?}"
+        );
+        assert!(after.contains(
+            &r#"bk_http_requests_total{service="bounded-test",route="<unmatched>",status="404"} 1000"#
+                .to_owned()
+        ));
+        assert!(after.contains(
+            &r#"bk_http_request_duration_seconds_count{service="bounded-test",route="/items/{id}"} 1000"#
+                .to_owned()
+        ));
+        assert!(
+            !after.iter().any(|l| l.contains("/items/1")),
+            "raw paths never label"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_the_500_envelope_and_is_counted() {
+        let app = app("panic-test");
+        let req = Request::get("/boom")
+            .header("x-request-id", "panic-req-0001")
+            .body(Body::empty())
+            .unwrap();
+        let resp = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(resp.headers()["x-request-id"], "panic-req-0001");
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["result"], false);
+        assert_eq!(v["code"], ErrorCode::Internal.info().num);
+        assert!(
+            lines_of("panic-test").contains(
+                &r#"bk_http_requests_total{service="panic-test",route="/boom",status="500"} 1"#
+                    .to_owned()
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn wrong_methods_are_labelled_by_their_route() {
+        let app = app("method-test");
+        let req = Request::post("/items/7").body(Body::empty()).unwrap();
+        let status = app.clone().oneshot(req).await.unwrap().status();
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(lines_of("method-test").contains(
+            &r#"bk_http_requests_total{service="method-test",route="/items/{id}",status="405"} 1"#
+                .to_owned()
+        ));
+    }
 }

@@ -7,16 +7,23 @@
 //! [`super::init`] (tests, embedders with their own subscriber) lines go through
 //! `tracing` as ordinary events.
 
+use std::cell::RefCell;
 use std::io::Write;
 use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use tracing_subscriber::fmt::MakeWriter;
 
 use super::LogFormat;
 use super::buffered::BufferedWriter;
+use super::timestamp;
 
 static SINK: OnceLock<(BufferedWriter, LogFormat)> = OnceLock::new();
+
+thread_local! {
+    /// The line being written, reused (no allocation per line once it has grown).
+    static LINE: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(256));
+}
 
 pub(super) fn install(writer: BufferedWriter, format: LogFormat) {
     let _ = SINK.set((writer, format));
@@ -56,72 +63,163 @@ pub fn log(line: &AccessLine<'_>) {
         );
         return;
     };
-    let mut buf = Vec::with_capacity(256);
-    let ts = timestamp(SystemTime::now());
-    let _ = match format {
-        LogFormat::Json => writeln!(
-            buf,
-            r#"{{"timestamp":"{ts}","level":"INFO","target":"bk::access","service":{},"request_id":{},"method":{},"path":{},"status":{},"latency_us":{}}}"#,
-            json(line.service),
-            json(line.request_id),
-            json(line.method),
-            json(line.path),
-            line.status,
-            line.latency_us
-        ),
-        LogFormat::Text => writeln!(
-            buf,
-            "{ts}  INFO bk::access: service={} request_id={} method={} path={:?} status={} latency_us={}",
-            line.service, line.request_id, line.method, line.path, line.status, line.latency_us
-        ),
-    };
-    let _ = writer.make_writer().write_all(&buf);
+    LINE.with(|buf| {
+        let Ok(mut buf) = buf.try_borrow_mut() else {
+            return;
+        };
+        buf.clear();
+        write_line(&mut buf, line, *format, SystemTime::now());
+        let _ = writer.make_writer().write_all(&buf);
+    });
 }
 
-fn json(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
+/// The line in the shape of the other log lines of `format` (`tracing-subscriber`'s JSON
+/// and compact text).
+fn write_line(buf: &mut Vec<u8>, line: &AccessLine<'_>, format: LogFormat, now: SystemTime) {
+    let mut ts = [0u8; timestamp::LEN];
+    timestamp::write(now, &mut ts);
+    match format {
+        LogFormat::Json => {
+            buf.extend_from_slice(b"{\"timestamp\":\"");
+            buf.extend_from_slice(&ts);
+            buf.extend_from_slice(b"\",\"level\":\"INFO\",\"target\":\"bk::access\",\"service\":");
+            json(buf, line.service);
+            buf.extend_from_slice(b",\"request_id\":");
+            json(buf, line.request_id);
+            buf.extend_from_slice(b",\"method\":");
+            json(buf, line.method);
+            buf.extend_from_slice(b",\"path\":");
+            json(buf, line.path);
+            buf.extend_from_slice(b",\"status\":");
+            number(buf, u64::from(line.status));
+            buf.extend_from_slice(b",\"latency_us\":");
+            number(buf, line.latency_us);
+            buf.extend_from_slice(b"}\n");
+        }
+        LogFormat::Text => {
+            buf.extend_from_slice(&ts);
+            buf.extend_from_slice(b"  INFO bk::access: service=");
+            buf.extend_from_slice(line.service.as_bytes());
+            buf.extend_from_slice(b" request_id=");
+            buf.extend_from_slice(line.request_id.as_bytes());
+            buf.extend_from_slice(b" method=");
+            buf.extend_from_slice(line.method.as_bytes());
+            buf.extend_from_slice(b" path=");
+            debug_str(buf, line.path);
+            buf.extend_from_slice(b" status=");
+            number(buf, u64::from(line.status));
+            buf.extend_from_slice(b" latency_us=");
+            number(buf, line.latency_us);
+            buf.push(b'\n');
+        }
+    }
 }
 
-/// RFC 3339 UTC with microseconds, like the other log lines.
-fn timestamp(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since the epoch (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_micros()
-    )
+/// `s` as a JSON string (as `serde_json` writes it).
+fn json(buf: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *buf, s);
+    }
+}
+
+/// `s` as Rust's `{:?}` writes it (the text formatter's quoting of string fields).
+fn debug_str(buf: &mut Vec<u8>, s: &str) {
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+    } else {
+        let _ = write!(buf, "{s:?}");
+    }
+}
+
+/// `v` in decimal.
+fn number(buf: &mut Vec<u8>, v: u64) {
+    let mut d = [0u8; 20];
+    let mut n = v;
+    let mut i = d.len();
+    loop {
+        i -= 1;
+        d[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&d[i..]);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
-    #[test]
-    fn timestamps_are_rfc3339_utc() {
-        assert_eq!(timestamp(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
+    fn line<'a>(path: &'a str, latency_us: u64) -> AccessLine<'a> {
+        AccessLine {
+            service: "login",
+            request_id: "0123456789abcdef0123456789abcdef",
+            method: "GET",
+            path,
+            status: 200,
+            latency_us,
+        }
+    }
+
+    fn written(l: &AccessLine<'_>, f: LogFormat) -> String {
+        let mut buf = Vec::new();
         let t = UNIX_EPOCH + Duration::from_micros(1_795_000_000_123_456);
-        assert_eq!(timestamp(t), "2026-11-18T11:06:40.123456Z");
-        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
-        assert_eq!(timestamp(leap), "2000-02-29T00:00:00.000000Z");
+        write_line(&mut buf, l, f, t);
+        String::from_utf8(buf).unwrap()
+    }
+
+    /// What the lines were before they were written by hand (`format!` and serde_json).
+    fn reference(l: &AccessLine<'_>, f: LogFormat) -> String {
+        let ts = "2026-11-18T11:06:40.123456Z";
+        let j = |s: &str| serde_json::to_string(s).unwrap();
+        match f {
+            LogFormat::Json => {
+                format!(
+                    r#"{{"timestamp":"{ts}","level":"INFO","target":"bk::access","service":{},"request_id":{},"method":{},"path":{},"status":{},"latency_us":{}}}"#,
+                    j(l.service),
+                    j(l.request_id),
+                    j(l.method),
+                    j(l.path),
+                    l.status,
+                    l.latency_us
+                ) + "\n"
+            }
+            LogFormat::Text => format!(
+                "{ts}  INFO bk::access: service={} request_id={} method={} path={:?} status={} latency_us={}\n",
+                l.service, l.request_id, l.method, l.path, l.status, l.latency_us
+            ),
+        }
     }
 
     #[test]
-    fn json_strings_are_escaped() {
-        assert_eq!(json("a\"b\n"), r#""a\"b\n""#);
+    fn lines_are_byte_identical_to_the_formatted_ones() {
+        for path in [
+            "/login/accounts/is_login/",
+            "/a\"b\\c",
+            "/tab\there",
+            "/del\u{7f}",
+            "/",
+        ] {
+            for latency in [0, 7, 1234, u64::MAX] {
+                for f in [LogFormat::Json, LogFormat::Text] {
+                    let l = line(path, latency);
+                    assert_eq!(written(&l, f), reference(&l, f), "{path:?} {f:?}");
+                }
+            }
+        }
+        let json: serde_json::Value =
+            serde_json::from_str(&written(&line("/x", 5), LogFormat::Json)).unwrap();
+        assert_eq!(json["path"], "/x");
+        assert_eq!(json["latency_us"], 5);
     }
 }

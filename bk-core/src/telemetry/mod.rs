@@ -6,6 +6,7 @@
 
 pub mod access;
 mod buffered;
+pub mod timestamp;
 
 use std::io::IsTerminal;
 

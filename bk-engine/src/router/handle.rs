@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use bk_core::clock::{self, Clock};
+use bk_core::http::metrics::{self, Counter};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use metrics::Counter;
 
 use super::body::UpBody;
 use super::snapshot::{Registry, Snapshot};
@@ -100,8 +100,6 @@ impl std::fmt::Debug for RouterHandle {
 impl RouterHandle {
     /// A router serving nothing until the first [`publish`](Self::publish).
     pub fn new(options: ProxyOptions) -> Self {
-        // Metric handles below must be made after the process recorder exists.
-        let _ = bk_core::http::metrics::handle();
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(options.connect_timeout));
@@ -119,8 +117,8 @@ impl RouterHandle {
                 client,
                 options,
                 counters: Counters {
-                    not_found: metrics::counter!("bk_router_not_found_total"),
-                    unavailable: metrics::counter!("bk_router_unavailable_total"),
+                    not_found: metrics::counter("bk_router_not_found_total", &[]),
+                    unavailable: metrics::counter("bk_router_unavailable_total", &[]),
                 },
             }),
         }

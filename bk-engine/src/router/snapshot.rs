@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
+use bk_core::http::metrics::{self, Counter};
 use http::HeaderValue;
-use metrics::Counter;
 
 use super::balance::{BackendState, Live, Pool};
 use super::table::{Env, HostSettings, RouteTable, env_index};
@@ -48,11 +48,7 @@ impl RouteMeta {
         let e = env.as_str();
         // Names were validated by the table builder, so these are valid header values.
         let value = |s: String| HeaderValue::from_str(&s).unwrap_or(HeaderValue::from_static("/"));
-        let labels = [
-            ("app", app.to_owned()),
-            ("module", module.to_owned()),
-            ("env", e.to_owned()),
-        ];
+        let labels = [("app", app), ("module", module), ("env", e)];
         Self {
             app: app.into(),
             module: module.into(),
@@ -62,9 +58,9 @@ impl RouteMeta {
                 value(format!("/{e}--{app}")),
                 value(format!("/{e}--{module}--{app}")),
             ],
-            requests: metrics::counter!("bk_router_requests_total", &labels),
-            upstream_errors: metrics::counter!("bk_router_upstream_errors_total", &labels),
-            retries: metrics::counter!("bk_router_retries_total", &labels),
+            requests: metrics::counter("bk_router_requests_total", &labels),
+            upstream_errors: metrics::counter("bk_router_upstream_errors_total", &labels),
+            retries: metrics::counter("bk_router_retries_total", &labels),
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod agents;
 mod engine_login;
+mod memory;
 mod observability;
 mod openapi;
 mod outage;
