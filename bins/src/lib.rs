@@ -5,5 +5,6 @@
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod datadir;
 pub mod platform;
 pub mod secrets;

@@ -20,18 +20,27 @@ pub enum Mode {
     LoginOnly,
 }
 
-/// Open the database the config names (creating the data directory for SQLite).
+/// Open the database the config names (creating the data directory 0700, and the
+/// SQLite file in it 0600).
 pub async fn open_db(cfg: &BkConfig) -> anyhow::Result<Db> {
-    std::fs::create_dir_all(&cfg.server.data_dir)
-        .with_context(|| format!("creating data directory {}", cfg.server.data_dir.display()))?;
+    crate::datadir::create_private_dir(&cfg.server.data_dir)
+        .with_context(|| format!("data directory {}", cfg.server.data_dir.display()))?;
+    let embedded = cfg.database.url.is_empty().then(|| cfg.server.data_dir.join("bk.db"));
+    if let Some(file) = &embedded {
+        crate::datadir::prepare_sqlite_file(file)?;
+    }
     let url = cfg.database_url();
     let opts = DbOptions {
         max_connections: cfg.database.max_connections,
         acquire_timeout: Duration::from_millis(cfg.database.acquire_timeout_ms),
     };
-    Db::connect(&url, &opts)
+    let db = Db::connect(&url, &opts)
         .await
-        .map_err(|e| anyhow::anyhow!("{}", bk_core::db::redact(&url, &e.to_string())))
+        .map_err(|e| anyhow::anyhow!("{}", bk_core::db::redact(&url, &e.to_string())))?;
+    if let Some(file) = &embedded {
+        crate::datadir::restrict_sqlite_files(file)?;
+    }
+    Ok(db)
 }
 
 /// Apply every crate's migrations.
@@ -52,14 +61,14 @@ pub async fn build(
     let db = open_db(cfg).await?;
     let esb_token = secrets::esb_token(&cfg.server.data_dir)?;
     let admin_password = std::env::var("BK_ADMIN_PASSWORD").ok();
-    let opened = bk_auth::app::open(
-        db,
-        cfg.login.clone(),
-        bk_core::clock::system(),
-        admin_password.as_deref(),
-        Some(&esb_token),
-    )
-    .await?;
+    let mut login = bk_auth::app::LoginApp::builder(db)
+        .config(cfg.login.clone())
+        .esb_token(esb_token)
+        .csrf_key(secrets::csrf_key(&cfg.server.data_dir)?);
+    if let Some(pw) = admin_password {
+        login = login.admin_password(pw);
+    }
+    let opened = login.build().await?;
     if let Some(pw) = &opened.generated_admin_password {
         // Printed once, to the terminal only (not through the logger): it is a secret.
         eprintln!(
@@ -67,12 +76,12 @@ pub async fn build(
         );
     }
     let router = stack::wrap(
-        bk_auth::http::router(opened.service.clone()).merge(stack::ops_routes()),
+        opened.router.merge(stack::ops_routes()),
         bk_auth::SERVICE,
     );
     let router = match mode {
         Mode::Platform => router,
-        Mode::LoginOnly => bk_auth::http::standalone(router),
+        Mode::LoginOnly => bk_auth::http::also_unprefixed(router, &opened.mount),
     }
     .layer(axum::Extension(forwarding));
     Ok((router, opened.service))

@@ -1,28 +1,48 @@
 //! Secrets the platform generates on first start and keeps in the data directory
-//! (mode 0600), unless the operator provides them in the environment.
+//! (`secrets/` 0700, files 0600), unless the operator provides them in the environment.
 
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
 
+use crate::datadir;
+
 /// The service-trust token: `BK_ESB_TOKEN`, else `<data_dir>/secrets/esb_token`, created
 /// with a random value when missing.
 pub fn esb_token(data_dir: &Path) -> anyhow::Result<String> {
-    if let Ok(t) = std::env::var("BK_ESB_TOKEN")
+    env_or_file(data_dir, "BK_ESB_TOKEN", "esb_token")
+}
+
+/// The key signing login-form CSRF tokens: `BK_CSRF_KEY` (at least 32 bytes), else
+/// `<data_dir>/secrets/csrf_key`, created with a random value when missing.
+pub fn csrf_key(data_dir: &Path) -> anyhow::Result<String> {
+    let key = env_or_file(data_dir, "BK_CSRF_KEY", "csrf_key")?;
+    if key.len() < 32 {
+        // The length only: the value is a secret.
+        anyhow::bail!("BK_CSRF_KEY must be at least 32 bytes long (it has {})", key.len());
+    }
+    Ok(key)
+}
+
+fn env_or_file(data_dir: &Path, env: &str, name: &str) -> anyhow::Result<String> {
+    if let Ok(t) = std::env::var(env)
         && !t.is_empty()
     {
         return Ok(t);
     }
     let dir = data_dir.join("secrets");
-    let path = dir.join("esb_token");
+    let path = dir.join(name);
     if let Ok(t) = std::fs::read_to_string(&path) {
         let t = t.trim().to_owned();
         if !t.is_empty() {
+            datadir::restrict(&dir)?;
+            datadir::restrict(&path)?;
             return Ok(t);
         }
     }
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    datadir::create_private_dir(&dir)?;
+    datadir::restrict(&dir)?;
     let token = bk_core::crypto::random_token(32)?;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
@@ -32,5 +52,6 @@ pub fn esb_token(data_dir: &Path) -> anyhow::Result<String> {
         .open(&path)
         .with_context(|| format!("writing {}", path.display()))?;
     f.write_all(token.as_bytes())?;
+    datadir::restrict(&path)?;
     Ok(token)
 }

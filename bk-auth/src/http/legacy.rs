@@ -60,7 +60,7 @@ pub(super) async fn is_login(
 ) -> Result<String, ApiError> {
     let token = param
         .filter(|t| !t.is_empty())
-        .or_else(|| super::cookies::token_from_headers(headers))
+        .or_else(|| super::cookies::token_from_headers(headers, &svc.config().cookie.name))
         .ok_or_else(|| {
             ApiError::with_detail(bk_core::ErrorCode::InvalidToken, "bk_token is required")
         })?;
