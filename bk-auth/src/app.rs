@@ -96,6 +96,16 @@ impl LoginApp {
         }
     }
 
+    /// A [`LoginLayer`](crate::sdk::LoginLayer) for the host app's own pages, checking
+    /// tokens in-process with this service, reading the configured cookie
+    /// (`login.cookie.name`) and sending browsers to this login page. Put it on the
+    /// guarded routes with `Router::route_layer` (`Router::layer` also guards the app's
+    /// fallback: unknown paths would redirect to login instead of answering 404).
+    pub fn layer(&self) -> crate::sdk::LoginLayer {
+        crate::sdk::LoginLayer::new(self.service.clone(), self.mount.page())
+            .cookie_name(self.service.config().cookie.name.clone())
+    }
+
     /// Serve `router` (the login router, or a host app containing it) on `listener`
     /// until the listener fails, with each connection's peer address recorded
     /// (`into_make_service_with_connect_info`). Without it the login cannot tell clients

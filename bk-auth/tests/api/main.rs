@@ -4,6 +4,7 @@
 mod admin;
 mod bad_input;
 mod django;
+mod embed_example;
 mod forwarded;
 mod http_support;
 mod legacy_api;
