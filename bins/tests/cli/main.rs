@@ -2,6 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod config;
+mod hardening;
+mod layering;
 mod oidc_env;
 mod support;
 mod up;
