@@ -25,7 +25,11 @@ pub enum Mode {
 pub async fn open_db(cfg: &BkConfig) -> anyhow::Result<Db> {
     crate::datadir::create_private_dir(&cfg.server.data_dir)
         .with_context(|| format!("data directory {}", cfg.server.data_dir.display()))?;
-    let embedded = cfg.database.url.is_empty().then(|| cfg.server.data_dir.join("bk.db"));
+    let embedded = cfg
+        .database
+        .url
+        .is_empty()
+        .then(|| cfg.server.data_dir.join("bk.db"));
     if let Some(file) = &embedded {
         crate::datadir::prepare_sqlite_file(file)?;
     }
@@ -75,10 +79,7 @@ pub async fn build(
             "\n  First start: user `admin` was created with password: {pw}\n  Change it after logging in; it is not shown again.\n"
         );
     }
-    let router = stack::wrap(
-        opened.router.merge(stack::ops_routes()),
-        bk_auth::SERVICE,
-    );
+    let router = stack::wrap(opened.router.merge(stack::ops_routes()), bk_auth::SERVICE);
     let router = match mode {
         Mode::Platform => router,
         Mode::LoginOnly => bk_auth::http::also_unprefixed(router, &opened.mount),

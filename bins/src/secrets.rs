@@ -20,7 +20,10 @@ pub fn csrf_key(data_dir: &Path) -> anyhow::Result<String> {
     let key = env_or_file(data_dir, "BK_CSRF_KEY", "csrf_key")?;
     if key.len() < 32 {
         // The length only: the value is a secret.
-        anyhow::bail!("BK_CSRF_KEY must be at least 32 bytes long (it has {})", key.len());
+        anyhow::bail!(
+            "BK_CSRF_KEY must be at least 32 bytes long (it has {})",
+            key.len()
+        );
     }
     Ok(key)
 }

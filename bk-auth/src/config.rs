@@ -84,8 +84,15 @@ impl CookieConfig {
                 self.name
             ));
         }
-        if self.domain.chars().any(|c| c == ';' || c == ',' || c.is_whitespace() || c.is_control()) {
-            return Err(format!("login.cookie.domain = {:?}: not a domain", self.domain));
+        if self
+            .domain
+            .chars()
+            .any(|c| c == ';' || c == ',' || c.is_whitespace() || c.is_control())
+        {
+            return Err(format!(
+                "login.cookie.domain = {:?}: not a domain",
+                self.domain
+            ));
         }
         Ok(())
     }

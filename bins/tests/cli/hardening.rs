@@ -100,7 +100,10 @@ async fn the_csrf_key_survives_restarts_and_can_come_from_the_environment() {
     let mut cmd = command(BK_LOGIN, None, dir.path());
     cmd.env("BK_CSRF_KEY", "short-key-value");
     let (ok, err) = run(cmd);
-    assert!(!ok && err.contains("BK_CSRF_KEY") && err.contains("32"), "{err}");
+    assert!(
+        !ok && err.contains("BK_CSRF_KEY") && err.contains("32"),
+        "{err}"
+    );
     assert!(!err.contains("short-key-value"), "{err}");
 }
 
@@ -150,12 +153,18 @@ fn secrets_never_reach_stdout_or_stderr_even_on_failure() {
     };
 
     // A bad config value: refused at start with the key named.
-    let (ok, text) = output(with_secrets(dir.path(), "[login.cookie]\nsecure = \"sometimes\"\n"));
+    let (ok, text) = output(with_secrets(
+        dir.path(),
+        "[login.cookie]\nsecure = \"sometimes\"\n",
+    ));
     assert!(!ok && text.contains("login.cookie.secure"), "{text}");
     assert_no_secret("bad cookie.secure", &text);
 
     // A value of the wrong type in the file.
-    let (ok, text) = output(with_secrets(dir.path(), "[login]\ntoken_ttl_secs = \"soon\"\n"));
+    let (ok, text) = output(with_secrets(
+        dir.path(),
+        "[login]\ntoken_ttl_secs = \"soon\"\n",
+    ));
     assert!(!ok && text.contains("token_ttl_secs"), "{text}");
     assert_no_secret("bad type", &text);
 

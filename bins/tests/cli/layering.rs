@@ -95,7 +95,10 @@ fn database_url_file_env_flag() {
     );
     let go = |env: bool, flag: bool| {
         let mut c = bare(dir.path());
-        c.arg("--config").arg(&file).arg("--data-dir").arg(dir.path());
+        c.arg("--config")
+            .arg(&file)
+            .arg("--data-dir")
+            .arg(dir.path());
         c.args(["--listen", "127.0.0.1:0", "--log-json"]);
         if env {
             c.env("BK_DATABASE_URL", url("env.db"));
@@ -126,7 +129,10 @@ fn log_format_and_filter_file_env_flag() {
     );
     let base = || {
         let mut c = bare(dir.path());
-        c.arg("--config").arg(&file).arg("--data-dir").arg(dir.path());
+        c.arg("--config")
+            .arg(&file)
+            .arg("--data-dir")
+            .arg(dir.path());
         c.args(["--listen", "127.0.0.1:0"]);
         c
     };
@@ -136,7 +142,9 @@ fn log_format_and_filter_file_env_flag() {
     drop(start(c));
     // The flag beats an environment that says text.
     let mut c = base();
-    c.env("BK_LOG_FORMAT", "text").env("BK_LOG", "info").arg("--log-json");
+    c.env("BK_LOG_FORMAT", "text")
+        .env("BK_LOG", "info")
+        .arg("--log-json");
     drop(start(c));
 }
 
@@ -148,7 +156,10 @@ fn config_file_flag_beats_bk_config() {
     let mut c = bare(dir.path());
     c.env("BK_CONFIG", &bad).arg("--data-dir").arg(dir.path());
     let (ok, err) = run(c);
-    assert!(!ok && err.contains("no_such_key"), "BK_CONFIG is read: {err}");
+    assert!(
+        !ok && err.contains("no_such_key"),
+        "BK_CONFIG is read: {err}"
+    );
     let mut c = bare(dir.path());
     c.env("BK_CONFIG", &bad).arg("--config").arg(&good);
     c.arg("--data-dir").arg(dir.path());

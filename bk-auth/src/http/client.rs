@@ -78,7 +78,10 @@ fn warn_no_peer() {
 impl FromRequestParts<AppState> for Client {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, svc: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        svc: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let h = &parts.headers;
         let peer = parts
             .extensions

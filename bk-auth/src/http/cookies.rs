@@ -90,7 +90,10 @@ mod tests {
         assert!(!set_token(&CookieConfig::default(), false, "t", 60).contains("Secure"));
         assert!(clear_token(&CookieConfig::default(), false).contains("Max-Age=0"));
         let csrf = set_csrf(&CookieConfig::default(), "c", false, "/auth/");
-        assert_eq!(csrf, "bk_csrftoken=c; Path=/auth/; HttpOnly; SameSite=Strict");
+        assert_eq!(
+            csrf,
+            "bk_csrftoken=c; Path=/auth/; HttpOnly; SameSite=Strict"
+        );
         let always = CookieConfig {
             secure: "always".into(),
             ..CookieConfig::default()

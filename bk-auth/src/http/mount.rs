@@ -34,7 +34,9 @@ impl Mount {
         }
         let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.' | '~');
         if !p.chars().all(ok) || p.split('/').any(|s| s == "." || s == "..") {
-            return Err(bad("only letters, digits and `-_.~` are allowed in segments"));
+            return Err(bad(
+                "only letters, digits and `-_.~` are allowed in segments",
+            ));
         }
         Ok(Self(Arc::from(p)))
     }
@@ -67,7 +69,10 @@ mod tests {
     fn parse_normalizes_and_rejects() {
         assert_eq!(Mount::default().page(), "/login/");
         assert_eq!(Mount::parse("/auth/").unwrap().prefix(), "/auth");
-        assert_eq!(Mount::parse("/auth").unwrap().path("/logout/"), "/auth/logout/");
+        assert_eq!(
+            Mount::parse("/auth").unwrap().path("/logout/"),
+            "/auth/logout/"
+        );
         assert_eq!(Mount::parse("").unwrap().page(), "/");
         assert_eq!(Mount::parse("/").unwrap().prefix(), "");
         assert_eq!(Mount::parse("/a/b-c").unwrap().prefix(), "/a/b-c");

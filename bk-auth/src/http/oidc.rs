@@ -88,9 +88,10 @@ async fn start(
     Query(q): Query<StartQuery>,
 ) -> Response {
     if !svc.providers().iter().any(|p| p.id() == provider) {
-        return error_page(&client, &AuthError::Invalid(format!(
-            "unknown identity provider {provider:?}"
-        )));
+        return error_page(
+            &client,
+            &AuthError::Invalid(format!("unknown identity provider {provider:?}")),
+        );
     }
     // Checked before `safe_target` may replace it, so an overlong one always says so.
     if let Err(why) = check_c_url_len(q.c_url.as_deref().unwrap_or_default()) {
@@ -128,23 +129,28 @@ async fn callback(
     Query(q): Query<CallbackQuery>,
 ) -> Response {
     if !svc.providers().iter().any(|p| p.id() == provider) {
-        return error_page(&client, &AuthError::Invalid(format!(
-            "unknown identity provider {provider:?}"
-        )));
+        return error_page(
+            &client,
+            &AuthError::Invalid(format!("unknown identity provider {provider:?}")),
+        );
     }
     let clear = state_cookie(&svc, &client, &provider, "", 0);
     if let Some(err) = q.error {
         // The user declined, or the provider refused this client: not a gateway failure.
         return with_cookie(
-            error_page(&client, &AuthError::Forbidden(format!(
-                "the provider refused the login: {err}"
-            ))),
+            error_page(
+                &client,
+                &AuthError::Forbidden(format!("the provider refused the login: {err}")),
+            ),
             &clear,
         );
     }
     let (Some(code), Some(state)) = (q.code, q.state) else {
         return with_cookie(
-            error_page(&client, &AuthError::Invalid("code and state are required".into())),
+            error_page(
+                &client,
+                &AuthError::Invalid("code and state are required".into()),
+            ),
             &clear,
         );
     };

@@ -471,10 +471,15 @@ mod tests {
             .route("/", get(|| async { "public" }))
             .merge(private);
         let status = |app: Router, path: &'static str| async move {
-            send(app, get_req(path).body(Body::empty()).unwrap()).await.0
+            send(app, get_req(path).body(Body::empty()).unwrap())
+                .await
+                .0
         };
         assert_eq!(status(partial.clone(), "/").await, StatusCode::OK);
-        assert_eq!(status(partial.clone(), "/nope").await, StatusCode::NOT_FOUND);
+        assert_eq!(
+            status(partial.clone(), "/nope").await,
+            StatusCode::NOT_FOUND
+        );
         assert_eq!(status(partial, "/app/").await, StatusCode::FOUND);
 
         let whole = Router::new()

@@ -89,11 +89,16 @@ async fn the_embed_example_logs_in_through_auth_and_greets_at_app() {
     let resp = browser.get(format!("{base}/app/")).send().await.unwrap();
     assert_eq!(resp.status(), 302);
     let to_login = location(&resp);
-    let c_url: String = url::form_urlencoded::byte_serialize(format!("{base}/app/").as_bytes()).collect();
+    let c_url: String =
+        url::form_urlencoded::byte_serialize(format!("{base}/app/").as_bytes()).collect();
     assert_eq!(to_login, format!("/auth/?c_url={c_url}"));
 
     // The form posts to /auth/, and its CSRF cookie is scoped there.
-    let page = browser.get(format!("{base}{to_login}")).send().await.unwrap();
+    let page = browser
+        .get(format!("{base}{to_login}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let csrf_cookie = page
         .headers()

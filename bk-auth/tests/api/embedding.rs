@@ -141,8 +141,16 @@ async fn mounted_at_auth_every_url_follows_the_prefix() {
         .json()
         .await
         .unwrap();
-    assert!(doc["paths"]["/auth/api/v2/is_login/"].is_object(), "{}", doc["paths"]);
-    let old = client().get(format!("{}/login/", h.base)).send().await.unwrap();
+    assert!(
+        doc["paths"]["/auth/api/v2/is_login/"].is_object(),
+        "{}",
+        doc["paths"]
+    );
+    let old = client()
+        .get(format!("{}/login/", h.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(old.status(), 404);
 
     // Logout without c_url returns to this login page.
@@ -165,7 +173,10 @@ async fn mounted_at_auth_every_url_follows_the_prefix() {
         "bk_token",
     )
     .unwrap();
-    assert_eq!(sdk.is_login(&token).await.unwrap().as_deref(), Some("admin"));
+    assert_eq!(
+        sdk.is_login(&token).await.unwrap().as_deref(),
+        Some("admin")
+    );
     assert_eq!(sdk.login_page_url(), page);
 }
 
@@ -227,10 +238,28 @@ async fn unsigned_or_cross_origin_csrf_is_refused() {
     // Origin, when sent, must be the login's own origin (scheme, host and port).
     let other_port = format!("{}9", h.base);
     for origin in ["https://evil.example", other_port.as_str(), "null"] {
-        let resp = post(&page, &c, &f, "admin", ADMIN_PASSWORD, "/", &[("origin", origin)]).await;
+        let resp = post(
+            &page,
+            &c,
+            &f,
+            "admin",
+            ADMIN_PASSWORD,
+            "/",
+            &[("origin", origin)],
+        )
+        .await;
         assert_eq!(resp.status(), 403, "{origin}");
     }
-    let resp = post(&page, &c, &f, "admin", ADMIN_PASSWORD, "/", &[("origin", &h.base)]).await;
+    let resp = post(
+        &page,
+        &c,
+        &f,
+        "admin",
+        ADMIN_PASSWORD,
+        "/",
+        &[("origin", &h.base)],
+    )
+    .await;
     assert_eq!(resp.status(), 302, "own origin passes");
 }
 
@@ -268,9 +297,19 @@ async fn a_renamed_cookie_is_read_everywhere_and_logout_revokes() {
     };
 
     // is_login without a parameter falls back to the renamed cookie (V1 and V2).
-    let v2: serde_json::Value = get("/login/api/v2/is_login/").await.unwrap().json().await.unwrap();
+    let v2: serde_json::Value = get("/login/api/v2/is_login/")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v2["data"]["bk_username"], "admin", "{v2}");
-    let v1: serde_json::Value = get("/login/accounts/is_login/").await.unwrap().json().await.unwrap();
+    let v1: serde_json::Value = get("/login/accounts/is_login/")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v1["result"], true, "{v1}");
     // Profile and admin APIs read it too.
     assert_eq!(get("/login/api/profile/").await.unwrap().status(), 200);
@@ -282,7 +321,11 @@ async fn a_renamed_cookie_is_read_everywhere_and_logout_revokes() {
 
     // Logout clears the cookie and revokes the session.
     let out = get("/login/logout/").await.unwrap();
-    assert!(cookie_line(&out, "corp_token").unwrap().contains("Max-Age=0"));
+    assert!(
+        cookie_line(&out, "corp_token")
+            .unwrap()
+            .contains("Max-Age=0")
+    );
     assert_eq!(h.app.service.is_login(&token).await.unwrap(), None);
 }
 
@@ -350,12 +393,25 @@ async fn without_connect_info_it_says_so_and_never_shares_one_address_key() {
     // would delay everyone after 15 (free_failures × address_factor).
     for i in 0..20 {
         let (c, f, _) = form(&page, &[]).await;
-        let resp = post(&page, &c, &f, &format!("user{i}"), "wrong-password", "/", &[]).await;
+        let resp = post(
+            &page,
+            &c,
+            &f,
+            &format!("user{i}"),
+            "wrong-password",
+            "/",
+            &[],
+        )
+        .await;
         assert_eq!(resp.status(), 200, "attempt {i} was judged, not delayed");
     }
     let (c, f, _) = form(&page, &[]).await;
     let resp = post(&page, &c, &f, "admin", ADMIN_PASSWORD, "/", &[]).await;
-    assert_eq!(resp.status(), 302, "an account with no failures is not delayed");
+    assert_eq!(
+        resp.status(),
+        302,
+        "an account with no failures is not delayed"
+    );
 
     // Per-account keys only: no address key is blocked (listed as administrators see it).
     let token = testing::cookie(&resp, "bk_token").unwrap();

@@ -59,7 +59,9 @@ impl FromRequestParts<AppState> for Authed {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|t| t.trim().to_owned())
-            .or_else(|| super::cookies::token_from_headers(&parts.headers, &svc.config().cookie.name));
+            .or_else(|| {
+                super::cookies::token_from_headers(&parts.headers, &svc.config().cookie.name)
+            });
         match svc.caller(token.as_deref()).await {
             Ok(c) => Ok(Authed(c)),
             Err(e) => Err(ApiContext::from_parts(parts).err(e)),

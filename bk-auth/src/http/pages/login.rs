@@ -12,8 +12,8 @@ use utoipa::IntoParams;
 use super::html::{LoginPage, login_page, texts};
 use crate::error::AuthError;
 use crate::http::redirect::safe_target;
-use crate::http::{cookies, csrf};
 use crate::http::{AppState, Client};
+use crate::http::{cookies, csrf};
 use crate::idp::ProviderFlow;
 
 #[derive(Debug, Deserialize, IntoParams)]
