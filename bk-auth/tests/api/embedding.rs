@@ -11,9 +11,9 @@ use crate::http_support::client;
 
 /// A login built with the builder at `prefix` on a fresh SQLite file, served on port 0
 /// with (or without) connect info.
-struct Hosted {
-    base: String,
-    app: LoginApp,
+pub(crate) struct Hosted {
+    pub(crate) base: String,
+    pub(crate) app: LoginApp,
     _dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<()>,
 }
@@ -24,7 +24,7 @@ impl Drop for Hosted {
     }
 }
 
-async fn host(cfg: LoginConfig, prefix: &str, connect_info: bool) -> Hosted {
+pub(crate) async fn host(cfg: LoginConfig, prefix: &str, connect_info: bool) -> Hosted {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("login.db").display());
     let db = Db::connect(&url, &DbOptions::default()).await.unwrap();
