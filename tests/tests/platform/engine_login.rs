@@ -3,8 +3,6 @@
 //! (it implements bk-core's `TokenVerifier` and `UserDirectory`: how `bk up` wires the two
 //! in one process), and checks members against login's users. Logging out at login is seen by the engine at once.
 
-use std::sync::Arc;
-
 use bk_auth::testing::{ADMIN_PASSWORD, spawn_login};
 use bk_core::types::Role;
 use bk_engine::app::Identity;
