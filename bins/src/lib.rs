@@ -6,6 +6,6 @@ pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod config;
-pub mod identity;
+pub mod datadir;
 pub mod platform;
 pub mod secrets;

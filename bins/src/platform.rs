@@ -20,18 +20,31 @@ pub enum Mode {
     LoginOnly,
 }
 
-/// Open the database the config names (creating the data directory for SQLite).
+/// Open the database the config names (creating the data directory 0700, and the
+/// SQLite file in it 0600).
 pub async fn open_db(cfg: &BkConfig) -> anyhow::Result<Db> {
-    std::fs::create_dir_all(&cfg.server.data_dir)
-        .with_context(|| format!("creating data directory {}", cfg.server.data_dir.display()))?;
+    crate::datadir::create_private_dir(&cfg.server.data_dir)
+        .with_context(|| format!("data directory {}", cfg.server.data_dir.display()))?;
+    let embedded = cfg
+        .database
+        .url
+        .is_empty()
+        .then(|| cfg.server.data_dir.join("bk.db"));
+    if let Some(file) = &embedded {
+        crate::datadir::prepare_sqlite_file(file)?;
+    }
     let url = cfg.database_url();
     let opts = DbOptions {
         max_connections: cfg.database.max_connections,
         acquire_timeout: Duration::from_millis(cfg.database.acquire_timeout_ms),
     };
-    Db::connect(&url, &opts)
+    let db = Db::connect(&url, &opts)
         .await
-        .map_err(|e| anyhow::anyhow!("{}", bk_core::db::redact(&url, &e.to_string())))
+        .map_err(|e| anyhow::anyhow!("{}", bk_core::db::redact(&url, &e.to_string())))?;
+    if let Some(file) = &embedded {
+        crate::datadir::restrict_sqlite_files(file)?;
+    }
+    Ok(db)
 }
 
 /// Apply every crate's migrations.
@@ -65,24 +78,21 @@ pub async fn build_with(
     let forwarding = std::sync::Arc::new(cfg.forwarding()?);
     let db = open_db(cfg).await?;
     let esb_token = secrets::esb_token(&cfg.server.data_dir)?;
-    let opened = bk_auth::app::open(
-        db.clone(),
-        cfg.login.clone(),
-        bk_core::clock::system(),
-        admin_password,
-        Some(&esb_token),
-    )
-    .await?;
+    let mut login = bk_auth::app::LoginApp::builder(db.clone())
+        .config(cfg.login.clone())
+        .esb_token(esb_token)
+        .csrf_key(secrets::csrf_key(&cfg.server.data_dir)?);
+    if let Some(pw) = admin_password {
+        login = login.admin_password(pw);
+    }
+    let opened = login.build().await?;
     if let Some(pw) = &opened.generated_admin_password {
         // Printed once, to the terminal only (not through the logger): it is a secret.
         eprintln!(
             "\n  First start: user `admin` was created with password: {pw}\n  Change it after logging in; it is not shown again.\n"
         );
     }
-    let login = stack::wrap(
-        bk_auth::http::router(opened.service.clone()).merge(stack::ops_routes()),
-        bk_auth::SERVICE,
-    );
+    let login = stack::wrap(opened.router.merge(stack::ops_routes()), bk_auth::SERVICE);
     let router = match mode {
         Mode::Platform => {
             // Login's routes first; every other path goes to the engine's stack (its own
@@ -93,7 +103,7 @@ pub async fn build_with(
                 bk_engine::SERVICE,
             ))
         }
-        Mode::LoginOnly => bk_auth::http::standalone(login),
+        Mode::LoginOnly => bk_auth::http::also_unprefixed(login, &opened.mount),
     }
     .layer(axum::Extension(forwarding));
     Ok((router, opened.service))
@@ -110,7 +120,7 @@ async fn open_engine(
         key_env.as_deref(),
         &cfg.server.data_dir.join("secrets").join("engine_key"),
     )?;
-    let identity = crate::identity::InProcessLogin(login);
+
     let mut engine_cfg = cfg.engine.clone();
     if engine_cfg.cookie_name == bk_engine::config::EngineConfig::default().cookie_name {
         engine_cfg.cookie_name = cfg.login.cookie.name.clone();
@@ -119,8 +129,8 @@ async fn open_engine(
         db,
         engine_cfg,
         bk_engine::app::Identity {
-            tokens: std::sync::Arc::new(identity.clone()),
-            users: std::sync::Arc::new(identity),
+            tokens: login.clone(),
+            users: login,
         },
         key,
         bk_core::clock::system(),

@@ -64,6 +64,40 @@ pub struct CookieConfig {
     pub secure: String,
 }
 
+/// Values `login.cookie.secure` accepts.
+pub const COOKIE_SECURE: [&str; 3] = ["auto", "always", "never"];
+
+impl CookieConfig {
+    /// Check the settings; the message names the key and what is allowed.
+    pub fn validate(&self) -> Result<(), String> {
+        if !COOKIE_SECURE.contains(&self.secure.as_str()) {
+            return Err(format!(
+                "login.cookie.secure = {:?}: must be one of auto (Secure when the request came \
+                 over https), always, never",
+                self.secure
+            ));
+        }
+        let token_char = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        if self.name.is_empty() || self.name.len() > 64 || !self.name.chars().all(token_char) {
+            return Err(format!(
+                "login.cookie.name = {:?}: must be 1-64 letters, digits or !#$%&'*+-.^_`|~",
+                self.name
+            ));
+        }
+        if self
+            .domain
+            .chars()
+            .any(|c| c == ';' || c == ',' || c.is_whitespace() || c.is_control())
+        {
+            return Err(format!(
+                "login.cookie.domain = {:?}: not a domain",
+                self.domain
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for CookieConfig {
     fn default() -> Self {
         Self {

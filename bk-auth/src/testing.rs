@@ -70,13 +70,22 @@ pub async fn spawn_on(
     clock: Arc<dyn Clock>,
     dir: tempfile::TempDir,
 ) -> TestLogin {
-    let opened = crate::app::open(db, cfg, clock, Some(ADMIN_PASSWORD), Some(ESB_TOKEN))
+    let opened = crate::app::LoginApp::builder(db)
+        .config(cfg)
+        .clock(clock)
+        .admin_password(ADMIN_PASSWORD)
+        .esb_token(ESB_TOKEN)
+        .build()
         .await
         .expect("open login service");
-    let app = crate::http::standalone(bk_core::http::stack::wrap(
-        crate::http::router(opened.service.clone()).merge(bk_core::http::stack::ops_routes()),
-        crate::SERVICE,
-    ));
+    let mount = opened.mount.clone();
+    let app = crate::http::also_unprefixed(
+        bk_core::http::stack::wrap(
+            opened.router.merge(bk_core::http::stack::ops_routes()),
+            crate::SERVICE,
+        ),
+        &mount,
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

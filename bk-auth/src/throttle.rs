@@ -40,23 +40,30 @@ pub struct Keys {
     pub pair: String,
     /// `user:<username>`.
     pub user: String,
-    /// `ip:<address>`.
-    pub address: String,
+    /// `ip:<address>`; `None` when the address is unknown
+    /// ([`UNKNOWN_ADDRESS`](crate::service::UNKNOWN_ADDRESS)): one key shared by every
+    /// client without an address would let anyone lock everyone out.
+    pub address: Option<String>,
 }
 
 impl Keys {
-    /// Keys for a username tried from an address.
+    /// Keys for a username tried from an address. An unknown address keeps the pair key
+    /// (`pair:<account>@unknown`, still per account) and drops the address key.
     pub fn new(username: &str, address: &str) -> Self {
         let user = username.to_lowercase();
+        let known = !address.is_empty() && address != crate::service::UNKNOWN_ADDRESS;
         Self {
             pair: format!("pair:{user}@{address}"),
             user: format!("user:{user}"),
-            address: format!("ip:{address}"),
+            address: known.then(|| format!("ip:{address}")),
         }
     }
 
-    fn list(&self) -> [String; 3] {
-        [self.pair.clone(), self.user.clone(), self.address.clone()]
+    /// The keys in the order [`Throttle::judge`] reads them: pair, account, address.
+    fn list(&self) -> Vec<String> {
+        let mut v = vec![self.pair.clone(), self.user.clone()];
+        v.extend(self.address.clone());
+        v
     }
 }
 

@@ -3,6 +3,8 @@
 
 mod client;
 mod config;
+mod hardening;
+mod layering;
 mod oidc_env;
 mod support;
 mod up;

@@ -65,7 +65,12 @@ pub fn command(bin: &str, subcommand: Option<&str>, data_dir: &Path) -> Command 
     c.env_remove("BK_ADMIN_PASSWORD")
         .env_remove("BK_ESB_TOKEN")
         .env_remove("BK_DATABASE_URL")
-        .env_remove("BK_CONFIG");
+        .env_remove("BK_CONFIG")
+        .env_remove("BK_CSRF_KEY")
+        .env_remove("BK_LISTEN")
+        .env_remove("BK_DATA_DIR")
+        .env_remove("BK_LOG")
+        .env_remove("BK_LOG_FORMAT");
     c.args(["--listen", "127.0.0.1:0", "--log-json", "--data-dir"])
         .arg(data_dir);
     c

@@ -4,8 +4,15 @@
 //! Address, scheme and host go through [`Forwarding`] (trusted proxies, public URL) from
 //! the request extensions; a host application that does not provide one gets the
 //! default: proxies on loopback are trusted, URLs follow `Host`.
+//!
+//! **The client's address needs `ConnectInfo`**: serve the router with
+//! `into_make_service_with_connect_info::<SocketAddr>()`. Without it (and without a trusted
+//! proxy naming the client) the address is unknown: the first such request logs an error
+//! naming the fix, and password attempts are throttled per account only (never under one
+//! address key shared by every client, which 50 failures would lock for everyone).
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -14,8 +21,8 @@ use axum::http::request::Parts;
 use bk_core::http::forwarded::Forwarding;
 use bk_core::lang::Lang;
 
-use super::cookies;
-use crate::service::ClientInfo;
+use super::{AppState, Mount, cookies};
+use crate::service::{ClientInfo, UNKNOWN_ADDRESS};
 
 /// The caller of a request.
 #[derive(Debug, Clone)]
@@ -28,12 +35,16 @@ pub struct Client {
     /// The host the client used (`server.public_url`, a trusted proxy's
     /// `X-Forwarded-Host`, or `Host`).
     pub host: String,
-    /// `bk_token` from the cookie, if any.
+    /// The session token from the cookie (`login.cookie.name`), if any.
     pub cookie_token: Option<String>,
     /// CSRF cookie, if any.
     pub csrf_cookie: Option<String>,
     /// Language for pages (cookie `blueking_language`, else `Accept-Language`).
     pub lang: Lang,
+    /// Where the login is mounted: the base of every path the pages write.
+    pub mount: Mount,
+    /// `Origin` of the request, if sent.
+    pub origin_header: Option<String>,
 }
 
 impl Client {
@@ -50,10 +61,27 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 static DEFAULT_FORWARDING: LazyLock<Forwarding> = LazyLock::new(Forwarding::default);
 
-impl<S: Send + Sync> FromRequestParts<S> for Client {
+static WARNED_NO_PEER: AtomicBool = AtomicBool::new(false);
+
+/// Say once, loudly, that the server does not record client addresses.
+fn warn_no_peer() {
+    if !WARNED_NO_PEER.swap(true, Ordering::Relaxed) {
+        tracing::error!(
+            "login: a request arrived without the client's address (no ConnectInfo): serve the \
+             router with `into_make_service_with_connect_info::<SocketAddr>()` (or put it behind \
+             a trusted proxy that sends X-Forwarded-For). Until then password attempts are \
+             throttled per account only"
+        );
+    }
+}
+
+impl FromRequestParts<AppState> for Client {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        svc: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let h = &parts.headers;
         let peer = parts
             .extensions
@@ -69,18 +97,25 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
             .map(|v| Lang::from_header(&v))
             .or_else(|| header(h, "accept-language").map(Lang::from_header))
             .unwrap_or_default();
+        let address = match view.ip {
+            Some(ip) => ip.to_string(),
+            None => {
+                warn_no_peer();
+                UNKNOWN_ADDRESS.to_owned()
+            }
+        };
         Ok(Client {
             info: ClientInfo {
-                address: view
-                    .ip
-                    .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
+                address,
                 user_agent: header(h, "user-agent").unwrap_or_default().to_owned(),
             },
             https: view.https,
             host: view.host,
-            cookie_token: cookies::get(cookie_header, "bk_token"),
+            cookie_token: cookies::get(cookie_header, &svc.config().cookie.name),
             csrf_cookie: cookies::get(cookie_header, cookies::CSRF),
             lang,
+            mount: parts.extensions.get::<Mount>().cloned().unwrap_or_default(),
+            origin_header: header(h, "origin").map(str::to_owned),
         })
     }
 }

@@ -14,16 +14,19 @@ pub fn get(header: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.trim_matches('"').to_owned())
 }
 
-/// The `bk_token` cookie of a request, read straight from the headers (the hot path of
-/// `is_login` does not build a full [`super::Client`]).
-pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<String> {
+/// The token cookie (`name`, from `login.cookie.name`) of a request, read straight from
+/// the headers (the hot path of `is_login` does not build a full [`super::Client`]).
+pub fn token_from_headers(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get(axum::http::header::COOKIE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|c| get(c, "bk_token"))
+        .and_then(|c| get(c, name))
 }
 
-fn secure(cfg: &CookieConfig, https: bool) -> bool {
+/// Whether cookies get `Secure`: `login.cookie.secure` = `always`, `never`, or `auto`
+/// (the request came over https, per `server.public_url` or a trusted proxy's
+/// `X-Forwarded-Proto`).
+pub fn secure(cfg: &CookieConfig, https: bool) -> bool {
     match cfg.secure.as_str() {
         "always" => true,
         "never" => false,
@@ -61,10 +64,10 @@ pub fn clear_token(cfg: &CookieConfig, https: bool) -> String {
     )
 }
 
-/// `Set-Cookie` for the CSRF token of the login form.
-pub fn set_csrf(token: &str, https: bool) -> String {
-    let secure = if https { "; Secure" } else { "" };
-    format!("{CSRF}={token}; Path=/login/; HttpOnly; SameSite=Strict{secure}")
+/// `Set-Cookie` for the CSRF token of the login form, limited to the login page's path.
+pub fn set_csrf(cfg: &CookieConfig, token: &str, https: bool, page: &str) -> String {
+    let secure = if secure(cfg, https) { "; Secure" } else { "" };
+    format!("{CSRF}={token}; Path={page}; HttpOnly; SameSite=Strict{secure}")
 }
 
 #[cfg(test)]
@@ -86,5 +89,21 @@ mod tests {
         assert!(c.starts_with("bk_token=t; Max-Age=60; Path=/; HttpOnly; SameSite=Lax; Domain=.corp.example; Secure"), "{c}");
         assert!(!set_token(&CookieConfig::default(), false, "t", 60).contains("Secure"));
         assert!(clear_token(&CookieConfig::default(), false).contains("Max-Age=0"));
+        let csrf = set_csrf(&CookieConfig::default(), "c", false, "/auth/");
+        assert_eq!(
+            csrf,
+            "bk_csrftoken=c; Path=/auth/; HttpOnly; SameSite=Strict"
+        );
+        let always = CookieConfig {
+            secure: "always".into(),
+            ..CookieConfig::default()
+        };
+        assert!(set_token(&always, false, "t", 60).ends_with("; Secure"));
+        assert!(set_csrf(&always, "c", false, "/").ends_with("; Secure"));
+        let never = CookieConfig {
+            secure: "never".into(),
+            ..CookieConfig::default()
+        };
+        assert!(!set_token(&never, true, "t", 60).contains("Secure"));
     }
 }

@@ -57,13 +57,15 @@ pub(super) fn pick_token(param: Option<String>, client: &Client) -> Option<Strin
 /// The `bk_token` cookie, read from the request head without cloning its headers (the
 /// hot path of `is_login` needs nothing else from them).
 #[derive(Debug)]
-pub(super) struct TokenCookie(Option<String>);
+pub(super) struct TokenCookie(Option<axum::http::HeaderValue>);
 
 impl<S: Send + Sync> FromRequestParts<S> for TokenCookie {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(super::cookies::token_from_headers(&parts.headers)))
+        // The raw header (a reference count, no copy); the configured cookie name is
+        // looked up only when the token is not in the parameter.
+        Ok(Self(parts.headers.get(axum::http::header::COOKIE).cloned()))
     }
 }
 
@@ -76,7 +78,10 @@ pub(super) async fn is_login(
 ) -> Result<Arc<str>, ApiError> {
     let token = param
         .filter(|t| !t.is_empty())
-        .or(cookie.0)
+        .or_else(|| {
+            let header = cookie.0?;
+            super::cookies::get(header.to_str().ok()?, &svc.config().cookie.name)
+        })
         .ok_or_else(|| {
             ApiError::with_detail(bk_core::ErrorCode::InvalidToken, "bk_token is required")
         })?;

@@ -1,13 +1,15 @@
 //! HTTP surface of the login service: the BK pages and APIs at their contract paths
-//! (`/login/...`), the admin and profile JSON APIs, external-provider callbacks, and the
+//! (`/login/...`, or under any [`Mount`] prefix), the admin and profile JSON APIs, external-provider callbacks, and the
 //! OpenAPI document with a Swagger UI. Every route is registered together with its
 //! OpenAPI description, so none exists undocumented.
 
 mod admin;
 mod client;
 mod cookies;
+mod csrf;
 mod docs;
 mod legacy;
+mod mount;
 mod oidc;
 mod pages;
 mod profile;
@@ -27,6 +29,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::service::LoginService;
 
 pub use client::Client;
+pub use mount::Mount;
 pub(crate) use pages::redirect as pages_redirect;
 
 /// Shared state of every handler.
@@ -52,8 +55,8 @@ pub type AppState = Arc<LoginService>;
 )]
 struct ApiDoc;
 
-fn api(svc: AppState) -> (Router, utoipa::openapi::OpenApi) {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(pages::routes())
         .merge(v1::routes().layer(axum::Extension(Style::LoginV1)))
         .merge(v2::routes().layer(axum::Extension(Style::LoginV2)))
@@ -61,55 +64,72 @@ fn api(svc: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(profile::routes())
         .merge(tokens::routes())
         .merge(oidc::routes())
-        .split_for_parts();
-    (router.with_state(svc), doc)
 }
 
-/// The OpenAPI document of the login service.
+/// The routes at `mount` (nested, or merged at the root), with their document.
+fn mounted(mount: &Mount) -> OpenApiRouter<AppState> {
+    match mount.prefix() {
+        "" => routes(),
+        // Nesting at `/login/` (with the slash) keeps the contract's trailing slashes:
+        // the page `/` becomes `/login/`, not `/login`.
+        _ => OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(&mount.page(), routes()),
+    }
+}
+
+/// The OpenAPI document of the login service at the BK layout (`/login/...`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
-        .merge(pages::routes())
-        .merge(v1::routes())
-        .merge(v2::routes())
-        .merge(admin::routes())
-        .merge(profile::routes())
-        .merge(tokens::routes())
-        .merge(oidc::routes())
-        .into_openapi()
+    mounted(&Mount::default()).into_openapi()
 }
 
-/// The login router at the public paths (`/login/...`), with its docs at `/login/docs/`.
+/// The login router at the BK layout (`/login/...`), with its docs at `/login/docs/`.
 /// Compose it with other services' routers and wrap it with `bk_core::http::stack::wrap`.
 pub fn router(svc: AppState) -> Router {
-    let (router, doc) = api(svc);
-    router.merge(docs::routes(doc))
+    router_at(svc, &Mount::default())
 }
 
-/// Make a (wrapped) login router also answer without the `/login` prefix, as the
-/// standalone login service does on its own port (`/accounts/is_login/` =
-/// `/login/accounts/is_login/`). Apply it outermost: it rewrites the path before routing.
-pub fn standalone(router: Router) -> Router {
+/// The login router mounted at `mount` (`/auth` serves `/auth/`, `/auth/logout/`,
+/// `/auth/api/v2/...`, docs at `/auth/docs/`). Every URL it writes uses the same prefix.
+/// Serve it with `into_make_service_with_connect_info::<SocketAddr>()`: without the
+/// client's address, the brute-force throttle can only count per account (see
+/// [`Client`]).
+pub fn router_at(svc: AppState, mount: &Mount) -> Router {
+    let (router, doc) = mounted(mount).split_for_parts();
+    router
+        .with_state(svc)
+        .merge(docs::routes(mount, doc))
+        .layer(axum::Extension(mount.clone()))
+}
+
+/// Make a (wrapped) router whose login is mounted at `mount` also answer without the
+/// prefix, as the stock `bk-login` binary does on its own port
+/// (`/accounts/is_login/` = `/login/accounts/is_login/`). Apply it outermost: it rewrites
+/// the path before routing. Pages still write URLs under the prefix.
+pub fn also_unprefixed(router: Router, mount: &Mount) -> Router {
+    let prefix = mount.prefix().to_owned();
+    if prefix.is_empty() {
+        return router;
+    }
     // `Router::layer` runs after routing, so the rewrite wraps the router as a service.
     Router::new().fallback_service(
         tower::ServiceBuilder::new()
-            .map_request(add_prefix)
+            .map_request(move |req| add_prefix(req, &prefix))
             .service(router),
     )
 }
 
-fn add_prefix(mut req: Request) -> Request {
+fn add_prefix(mut req: Request, prefix: &str) -> Request {
     let path = req.uri().path();
-    let keep = path == "/login"
-        || path.starts_with("/login/")
-        || path.starts_with("/healthz")
-        || path == "/metrics";
+    let under = path
+        .strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    let keep = under || path.starts_with("/healthz") || path == "/metrics";
     if !keep {
         let pq = req
             .uri()
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or("/");
-        if let Ok(uri) = format!("/login{pq}").parse() {
+        if let Ok(uri) = format!("{prefix}{pq}").parse() {
             *req.uri_mut() = uri;
         }
     }

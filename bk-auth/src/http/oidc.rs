@@ -1,4 +1,4 @@
-//! `/login/oidc/<provider>/{start,callback}/`: redirect logins through external
+//! `<prefix>/oidc/<provider>/{start,callback}/`: redirect logins through external
 //! identity providers.
 //!
 //! The start sets a short-lived state cookie (HttpOnly, SameSite=Lax, path limited to
@@ -46,27 +46,37 @@ struct CallbackQuery {
     error: Option<String>,
 }
 
-/// The callback's path; every URL of the external login is built from it.
-fn callback_path(provider: &str) -> String {
-    format!("/login/oidc/{provider}/callback/")
+/// The callback's path under the mount; every URL of the external login is built from it.
+fn callback_path(client: &Client, provider: &str) -> String {
+    client.mount.path(&format!("/oidc/{provider}/callback/"))
 }
 
 /// The callback as the provider must send the browser to it (`redirect_uri`): under the
 /// configured public URL, else the origin the client used.
 fn callback_url(client: &Client, provider: &str) -> String {
-    format!("{}{}", client.origin(), callback_path(provider))
+    format!("{}{}", client.origin(), callback_path(client, provider))
 }
 
-fn state_cookie(client: &Client, provider: &str, value: &str, max_age_secs: i64) -> String {
-    let secure = if client.https { "; Secure" } else { "" };
+fn state_cookie(
+    svc: &AppState,
+    client: &Client,
+    provider: &str,
+    value: &str,
+    max_age_secs: i64,
+) -> String {
+    let secure = if cookies::secure(&svc.config().cookie, client.https) {
+        "; Secure"
+    } else {
+        ""
+    };
     format!(
         "{STATE_COOKIE}={value}; Max-Age={max_age_secs}; Path={}; HttpOnly; SameSite=Lax{secure}",
-        callback_path(provider)
+        callback_path(client, provider)
     )
 }
 
 /// Start a login at an external provider.
-#[utoipa::path(get, path = "/login/oidc/{provider}/start/", tag = "providers", params(("provider" = String, Path), StartQuery),
+#[utoipa::path(get, path = "/oidc/{provider}/start/", tag = "providers", params(("provider" = String, Path), StartQuery),
     responses((status = 302, description = "To the provider's authorization page; sets the `bk_oidc_state` cookie for the callback"),
               (status = 400, description = "Unknown provider, or `c_url` too long", content_type = "text/html"),
               (status = 429, description = "Too many logins in progress from this address", content_type = "text/html"),
@@ -78,15 +88,16 @@ async fn start(
     Query(q): Query<StartQuery>,
 ) -> Response {
     if !svc.providers().iter().any(|p| p.id() == provider) {
-        return error_page(&AuthError::Invalid(format!(
-            "unknown identity provider {provider:?}"
-        )));
+        return error_page(
+            &client,
+            &AuthError::Invalid(format!("unknown identity provider {provider:?}")),
+        );
     }
     // Checked before `safe_target` may replace it, so an overlong one always says so.
     if let Err(why) = check_c_url_len(q.c_url.as_deref().unwrap_or_default()) {
-        return error_page(&AuthError::Invalid(why));
+        return error_page(&client, &AuthError::Invalid(why));
     }
-    let c_url = safe_target(svc.config(), &client.host, q.c_url.as_deref());
+    let c_url = safe_target(svc.config(), &client.origin(), q.c_url.as_deref());
     match svc
         .start_external(
             &provider,
@@ -97,15 +108,15 @@ async fn start(
         .await
     {
         Ok(s) => {
-            let cookie = state_cookie(&client, &provider, &s.browser_secret, s.ttl_secs);
+            let cookie = state_cookie(&svc, &client, &provider, &s.browser_secret, s.ttl_secs);
             super::pages_redirect(&s.authorize_url, Some(cookie))
         }
-        Err(e) => error_page(&e),
+        Err(e) => error_page(&client, &e),
     }
 }
 
 /// The provider sends the browser back here.
-#[utoipa::path(get, path = "/login/oidc/{provider}/callback/", tag = "providers", params(("provider" = String, Path), CallbackQuery),
+#[utoipa::path(get, path = "/oidc/{provider}/callback/", tag = "providers", params(("provider" = String, Path), CallbackQuery),
     responses((status = 302, description = "Logged in: `Set-Cookie: bk_token`, redirect to `c_url`"),
               (status = 400, description = "Unknown provider, or unknown or expired state", content_type = "text/html"),
               (status = 403, description = "The provider refused the login, the login was started in another browser, or the account belongs to someone else", content_type = "text/html"),
@@ -118,23 +129,28 @@ async fn callback(
     Query(q): Query<CallbackQuery>,
 ) -> Response {
     if !svc.providers().iter().any(|p| p.id() == provider) {
-        return error_page(&AuthError::Invalid(format!(
-            "unknown identity provider {provider:?}"
-        )));
+        return error_page(
+            &client,
+            &AuthError::Invalid(format!("unknown identity provider {provider:?}")),
+        );
     }
-    let clear = state_cookie(&client, &provider, "", 0);
+    let clear = state_cookie(&svc, &client, &provider, "", 0);
     if let Some(err) = q.error {
         // The user declined, or the provider refused this client: not a gateway failure.
         return with_cookie(
-            error_page(&AuthError::Forbidden(format!(
-                "the provider refused the login: {err}"
-            ))),
+            error_page(
+                &client,
+                &AuthError::Forbidden(format!("the provider refused the login: {err}")),
+            ),
             &clear,
         );
     }
     let (Some(code), Some(state)) = (q.code, q.state) else {
         return with_cookie(
-            error_page(&AuthError::Invalid("code and state are required".into())),
+            error_page(
+                &client,
+                &AuthError::Invalid("code and state are required".into()),
+            ),
             &clear,
         );
     };
@@ -162,7 +178,7 @@ async fn callback(
             );
             super::pages_redirect(&c_url, Some(cookie))
         }
-        Err(e) => error_page(&e),
+        Err(e) => error_page(&client, &e),
     };
     with_cookie(resp, &clear)
 }
@@ -174,7 +190,7 @@ fn with_cookie(mut resp: Response, cookie: &str) -> Response {
     resp
 }
 
-fn error_page(e: &AuthError) -> Response {
+fn error_page(client: &Client, e: &AuthError) -> Response {
     let status = match e {
         AuthError::Provider(_) | AuthError::Db(_) | AuthError::Internal(_) => {
             StatusCode::BAD_GATEWAY
@@ -196,8 +212,9 @@ fn error_page(e: &AuthError) -> Response {
         other => other.to_string(),
     };
     let body = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Login failed</title></head><body><h1>Login failed</h1><p>{}</p><p><a href=\"/login/\">Back to login</a></p></body></html>",
-        escape(&msg)
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Login failed</title></head><body><h1>Login failed</h1><p>{}</p><p><a href=\"{}\">Back to login</a></p></body></html>",
+        escape(&msg),
+        escape(&client.mount.page())
     );
     (
         status,

@@ -31,14 +31,14 @@ pub(super) struct PasswordChange {
 }
 
 /// The caller's profile.
-#[utoipa::path(get, path = "/login/api/profile/", tag = "profile", responses((status = 200, body = UserView), (status = 401)))]
+#[utoipa::path(get, path = "/api/profile/", tag = "profile", responses((status = 200, body = UserView), (status = 401)))]
 async fn me(State(_svc): State<AppState>, ctx: ApiContext, Authed(who): Authed) -> Response {
     let r = async { Ok::<_, ApiError>(UserView::from(&who.user)) }.await;
     ctx.reply(r)
 }
 
 /// Change one's own profile fields.
-#[utoipa::path(patch, path = "/login/api/profile/", tag = "profile", request_body = ProfilePatch,
+#[utoipa::path(patch, path = "/api/profile/", tag = "profile", request_body = ProfilePatch,
     responses((status = 200, body = UserView), (status = 400), (status = 401)))]
 async fn update(
     State(svc): State<AppState>,
@@ -52,7 +52,7 @@ async fn update(
 
 /// Change one's own password. All tokens of the user are revoked; the answer sets a new
 /// `bk_token` cookie for the caller.
-#[utoipa::path(post, path = "/login/api/profile/password/", tag = "profile", request_body = PasswordChange,
+#[utoipa::path(post, path = "/api/profile/password/", tag = "profile", request_body = PasswordChange,
     responses((status = 200, description = "Changed; new `bk_token` cookie set"), (status = 400), (status = 401), (status = 423)))]
 async fn change_password(
     State(svc): State<AppState>,

@@ -1,21 +1,24 @@
-//! `c_url` checking: only relative paths, the login host itself, and hosts on the
-//! configured allow-list. (BK V6 compared only the second-level domain label, which made
-//! it an open redirect; this compares whole host names.)
+//! `c_url` checking: only relative paths, the login's own origin (scheme, host and port,
+//! as the client reached it), and hosts on the configured allow-list. (BK V6 compared
+//! only the second-level domain label, which made it an open redirect; this compares
+//! whole origins and host names.)
 
 use url::Url;
 
 use crate::config::LoginConfig;
 
 /// Where to send the browser: `c_url` when it is allowed, else the default.
-pub fn safe_target(cfg: &LoginConfig, request_host: &str, c_url: Option<&str>) -> String {
+/// `own_origin` is `scheme://host[:port]` of the login as the client sees it.
+pub fn safe_target(cfg: &LoginConfig, own_origin: &str, c_url: Option<&str>) -> String {
     match c_url.map(str::trim).filter(|c| !c.is_empty()) {
-        Some(c) if is_allowed(cfg, request_host, c) => c.to_owned(),
+        Some(c) if is_allowed(cfg, own_origin, c) => c.to_owned(),
         _ => cfg.default_redirect.clone(),
     }
 }
 
-/// Whether `c_url` may be redirected to.
-pub fn is_allowed(cfg: &LoginConfig, request_host: &str, c_url: &str) -> bool {
+/// Whether `c_url` may be redirected to: relative, the same origin as `own_origin`
+/// (another port or scheme on the login host is another site), or an allow-listed host.
+pub fn is_allowed(cfg: &LoginConfig, own_origin: &str, c_url: &str) -> bool {
     if c_url.chars().any(|c| c.is_control() || c == '\\') {
         return false;
     }
@@ -32,12 +35,7 @@ pub fn is_allowed(cfg: &LoginConfig, request_host: &str, c_url: &str) -> bool {
     let Some(host) = u.host_str().map(|h| h.to_ascii_lowercase()) else {
         return false;
     };
-    let request_host_only = request_host
-        .rsplit_once(':')
-        .map(|(h, _)| h)
-        .unwrap_or(request_host)
-        .to_ascii_lowercase();
-    if host == request_host_only {
+    if Url::parse(own_origin).is_ok_and(|own| own.origin() == u.origin()) {
         return true;
     }
     cfg.allowed_redirect_hosts.iter().any(|allowed| {
@@ -59,9 +57,17 @@ mod tests {
             allowed_redirect_hosts: vec![".corp.example".into(), "paas.other.net".into()],
             ..LoginConfig::default()
         };
-        let ok = |c: &str| is_allowed(&cfg, "login.local:8080", c);
+        let ok = |c: &str| is_allowed(&cfg, "http://login.local:8080", c);
         assert!(ok("/console/"));
         assert!(ok("http://login.local:8080/o/app/"));
+        assert!(ok("http://LOGIN.local:8080/o/app/"));
+        // Same host, another port or scheme: another origin.
+        assert!(!ok("http://login.local:9090/o/app/"));
+        assert!(!ok("https://login.local:8080/o/app/"));
+        assert!(!ok("http://login.local/o/app/"));
+        let default_port = |c: &str| is_allowed(&cfg, "https://login.local", c);
+        assert!(default_port("https://login.local:443/x"));
+        assert!(!default_port("http://login.local/x"));
         assert!(ok("https://a.corp.example/x"));
         assert!(ok("https://corp.example/x"));
         assert!(ok("http://paas.other.net/"));
@@ -73,9 +79,9 @@ mod tests {
         assert!(!ok("http://user@a.corp.example/"));
         assert!(!ok("/\\evil.example"));
         assert_eq!(
-            safe_target(&cfg, "h", Some("https://evil.example/")),
+            safe_target(&cfg, "http://h", Some("https://evil.example/")),
             "/console/"
         );
-        assert_eq!(safe_target(&cfg, "h", None), "/console/");
+        assert_eq!(safe_target(&cfg, "http://h", None), "/console/");
     }
 }

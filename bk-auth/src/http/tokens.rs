@@ -55,7 +55,7 @@ pub(super) struct TokenView {
 }
 
 /// Log in with a password and get a `bk_token` (no cookie is set).
-#[utoipa::path(post, path = "/login/api/tokens/", tag = "profile", request_body = TokenRequest,
+#[utoipa::path(post, path = "/api/tokens/", tag = "profile", request_body = TokenRequest,
     responses((status = 200, body = TokenView, description = "Logged in"),
               (status = 400, description = "Bad body, or wrong username or password (also for disabled accounts; code 1302100)"),
               (status = 423, description = "Account locked for a while after too many failures"),
@@ -81,7 +81,7 @@ async fn create(
 }
 
 /// Revoke the token the request carries (`Authorization: Bearer` or the cookie).
-#[utoipa::path(delete, path = "/login/api/tokens/current/", tag = "profile",
+#[utoipa::path(delete, path = "/api/tokens/current/", tag = "profile",
     responses((status = 200, description = "Revoked"), (status = 401, description = "No live token")))]
 async fn revoke_current(
     State(svc): State<AppState>,

@@ -82,7 +82,7 @@ pub struct BatchBody {
 }
 
 /// Whether a `bk_token` is live; answers the username.
-#[utoipa::path(get, path = "/login/accounts/is_login/", tag = "v1", params(TokenQuery),
+#[utoipa::path(get, path = "/accounts/is_login/", tag = "v1", params(TokenQuery),
     responses((status = 200, description = "`data: {username}`; code 1200 when the token is invalid, expired or revoked")))]
 async fn is_login(
     State(svc): State<AppState>,
@@ -102,7 +102,7 @@ async fn is_login(
 }
 
 /// The user of a `bk_token` (or, with service trust, the user named by `username`).
-#[utoipa::path(get, path = "/login/accounts/get_user/", tag = "v1", params(TokenQuery),
+#[utoipa::path(get, path = "/accounts/get_user/", tag = "v1", params(TokenQuery),
     responses((status = 200, description = "`data`: the user; code 1200 invalid token, 1201 unknown user", body = V1User)))]
 async fn get_user(
     State(svc): State<AppState>,
@@ -116,7 +116,7 @@ async fn get_user(
 }
 
 /// Every user, optionally of one role.
-#[utoipa::path(get, path = "/login/accounts/get_all_user/", tag = "v1", params(AllQuery),
+#[utoipa::path(get, path = "/accounts/get_all_user/", tag = "v1", params(AllQuery),
     responses((status = 200, description = "`data`: list of users", body = Vec<V1User>)))]
 async fn get_all_user(
     State(svc): State<AppState>,
@@ -131,7 +131,7 @@ async fn get_all_user(
 }
 
 /// Several users by name; unknown names are omitted.
-#[utoipa::path(post, path = "/login/accounts/get_batch_user/", tag = "v1", request_body = BatchBody,
+#[utoipa::path(post, path = "/accounts/get_batch_user/", tag = "v1", request_body = BatchBody,
     responses((status = 200, description = "`data`: `{username: user}`", body = BTreeMap<String, V1User>)))]
 async fn get_batch_user(
     State(svc): State<AppState>,

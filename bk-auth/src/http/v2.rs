@@ -86,7 +86,7 @@ pub struct BatchBody {
 }
 
 /// Whether a `bk_token` is live; answers `bk_username`.
-#[utoipa::path(get, path = "/login/api/v2/is_login/", tag = "v2", params(TokenQuery),
+#[utoipa::path(get, path = "/api/v2/is_login/", tag = "v2", params(TokenQuery),
     responses((status = 200, description = "`data: {bk_username}`; 1302100 when the token is invalid")))]
 async fn is_login(
     State(svc): State<AppState>,
@@ -106,7 +106,7 @@ async fn is_login(
 }
 
 /// The user of a `bk_token` (or, with service trust, `bk_username`).
-#[utoipa::path(get, path = "/login/api/v2/get_user/", tag = "v2", params(TokenQuery),
+#[utoipa::path(get, path = "/api/v2/get_user/", tag = "v2", params(TokenQuery),
     responses((status = 200, description = "`data`: the user; 1302100 invalid token, 1302103 unknown user", body = V2User)))]
 async fn get_user(
     State(svc): State<AppState>,
@@ -129,7 +129,7 @@ async fn get_user(
 }
 
 /// Every user, optionally of one role.
-#[utoipa::path(get, path = "/login/api/v2/get_all_users/", tag = "v2", params(AllQuery),
+#[utoipa::path(get, path = "/api/v2/get_all_users/", tag = "v2", params(AllQuery),
     responses((status = 200, description = "`data`: list of users", body = Vec<V2User>)))]
 async fn get_all_users(
     State(svc): State<AppState>,
@@ -145,7 +145,7 @@ async fn get_all_users(
 }
 
 /// Several users by name; unknown names are omitted.
-#[utoipa::path(post, path = "/login/api/v2/get_batch_users/", tag = "v2", request_body = BatchBody,
+#[utoipa::path(post, path = "/api/v2/get_batch_users/", tag = "v2", request_body = BatchBody,
     responses((status = 200, description = "`data`: `{bk_username: user}`", body = BTreeMap<String, V2User>)))]
 async fn get_batch_users(
     State(svc): State<AppState>,

@@ -6,6 +6,7 @@
 //! user on first external login, and issues the `bk_token`.
 
 pub mod local;
+#[cfg(feature = "oidc")]
 pub mod oidc;
 
 use async_trait::async_trait;

@@ -112,8 +112,11 @@ impl HttpLoginClientBuilder {
     }
 }
 
-/// Where the login service lives: `base` without a trailing `/` or `/login` suffix, so both
-/// `http://login:8001` and `http://paas.example.com/login/` (V7 `BK_LOGIN_URL`) work.
+/// Where the login service lives: `base` as given, without a trailing `/`. The login
+/// page is `<base>/`, the APIs `<base>/api/v2/...`: `https://paas.example.com/login/`
+/// (V7 `BK_LOGIN_URL`), `https://tools.corp.example/auth/` (a login mounted by a host
+/// app), or `http://login:8001` (the standalone `bk-login`, which also answers without
+/// its prefix).
 fn login_root(base: &str) -> Result<String, ApiError> {
     let bad = |why: &str| ApiError::invalid(format!("login base URL {base:?}: {why}"));
     let url = url::Url::parse(base).map_err(|e| bad(&e.to_string()))?;
@@ -123,8 +126,7 @@ fn login_root(base: &str) -> Result<String, ApiError> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(bad("must not have a query or fragment"));
     }
-    let text = url.as_str().trim_end_matches('/');
-    Ok(text.strip_suffix("/login").unwrap_or(text).to_owned())
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 /// Verifies `bk_token`s and looks users up through the login service's V2 API.
@@ -248,14 +250,14 @@ impl HttpLoginClient {
         }
     }
 
-    /// The login page, where browsers are sent (`…/login/`).
+    /// The login page, where browsers are sent (`<base>/`).
     pub fn login_page_url(&self) -> String {
-        format!("{}/login/", self.root)
+        format!("{}/", self.root)
     }
 
-    /// The logout page (`…/login/logout/`).
+    /// The logout page (`<base>/logout/`).
     pub fn logout_url(&self) -> String {
-        format!("{}/login/logout/", self.root)
+        format!("{}/logout/", self.root)
     }
 
     /// Drop the cached answer for `bk_token` (after sending the user to logout).
@@ -269,7 +271,7 @@ impl HttpLoginClient {
         query: &[(&str, &str)],
         trusted: bool,
     ) -> Result<Envelope, ApiError> {
-        let url = format!("{}/login/api/v2/{api}/", self.root);
+        let url = format!("{}/api/v2/{api}/", self.root);
         let mut req = self.http.get(url).query(query).timeout(self.timeout);
         if trusted {
             let (code, token) = self.app.as_ref().ok_or_else(|| {
@@ -345,7 +347,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn base_urls_with_or_without_the_login_prefix() {
+    fn base_urls_are_taken_as_given() {
         assert_eq!(
             login_root("http://login:8001").unwrap(),
             "http://login:8001"
@@ -356,11 +358,11 @@ mod tests {
         );
         assert_eq!(
             login_root("https://paas.example.com/login/").unwrap(),
-            "https://paas.example.com"
+            "https://paas.example.com/login"
         );
         assert_eq!(
-            login_root("https://x.example.com/bk/login").unwrap(),
-            "https://x.example.com/bk"
+            login_root("https://x.example.com/bk/auth").unwrap(),
+            "https://x.example.com/bk/auth"
         );
         assert!(login_root("ftp://x").is_err());
         assert!(login_root("not a url").is_err());
@@ -370,6 +372,11 @@ mod tests {
             .unwrap();
         assert_eq!(c.login_page_url(), "http://paas.example.com/login/");
         assert_eq!(c.logout_url(), "http://paas.example.com/login/logout/");
+        let c = HttpLoginClient::builder("http://tools.example.com/auth/")
+            .build()
+            .unwrap();
+        assert_eq!(c.login_page_url(), "http://tools.example.com/auth/");
+        assert_eq!(c.logout_url(), "http://tools.example.com/auth/logout/");
     }
 
     #[test]
@@ -448,7 +455,7 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
-        (format!("http://{addr}"), calls)
+        (format!("http://{addr}/login"), calls)
     }
 
     #[tokio::test]

@@ -20,6 +20,24 @@
 //! logout. The original URL is rebuilt from `X-Forwarded-Proto`/`X-Forwarded-Host` (or
 //! `Host`) and `X-Script-Name`; these are client-controlled without a proxy, but login
 //! checks `c_url` against its allow-list, so a forged value cannot make it an open redirect.
+//!
+//! **`.layer` guards the fallback too**: with `Router::layer(LoginLayer…)`, every path —
+//! unknown ones included — requires a login, so a 404 becomes a redirect to the login
+//! page. To guard only some routes, put them in their own router and use
+//! `Router::route_layer`, which wraps matched routes only:
+//!
+//! ```no_run
+//! # use std::sync::Arc;
+//! # fn demo(verifier: Arc<dyn bk_core::identity::TokenVerifier>) {
+//! use axum::{Router, routing::get};
+//! use bk_auth::sdk::LoginLayer;
+//!
+//! let private = Router::new()
+//!     .route("/app/", get(|| async { "members only" }))
+//!     .route_layer(LoginLayer::new(verifier, "/auth/"));
+//! let app: Router = Router::new().route("/", get(|| async { "public" })).merge(private);
+//! # }
+//! ```
 
 use std::future::Future;
 use std::pin::Pin;
@@ -438,6 +456,40 @@ mod tests {
         let (status, _, _) =
             send(app(false), get_req("/healthz").body(Body::empty()).unwrap()).await;
         assert_ne!(status, StatusCode::OK, "exact paths only");
+    }
+
+    #[tokio::test]
+    async fn route_layer_guards_only_its_routes_layer_guards_the_fallback() {
+        let verifier: Arc<dyn TokenVerifier> = Arc::new(FakeVerifier {
+            tokens: HashMap::from([("good".to_owned(), alice())]),
+            down: false,
+        });
+        let private = Router::new()
+            .route("/app/", get(|| async { "private" }))
+            .route_layer(LoginLayer::new(verifier.clone(), "/auth/"));
+        let partial = Router::new()
+            .route("/", get(|| async { "public" }))
+            .merge(private);
+        let status = |app: Router, path: &'static str| async move {
+            send(app, get_req(path).body(Body::empty()).unwrap())
+                .await
+                .0
+        };
+        assert_eq!(status(partial.clone(), "/").await, StatusCode::OK);
+        assert_eq!(
+            status(partial.clone(), "/nope").await,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(status(partial, "/app/").await, StatusCode::FOUND);
+
+        let whole = Router::new()
+            .route("/", get(|| async { "public" }))
+            .layer(LoginLayer::new(verifier, "/auth/"));
+        assert_eq!(
+            status(whole, "/nope").await,
+            StatusCode::FOUND,
+            "`.layer` also guards the fallback: unknown paths go to login"
+        );
     }
 
     #[tokio::test]

@@ -7,14 +7,20 @@
 //!   scripts and `503` when login is unreachable.
 //! - [`CurrentUser`]: the axum extractor handlers use to get the user.
 //!
-//! Built without the `server` feature: apps do not compile the login service.
+//! Built without the `server` feature: apps do not compile the login service. The HTTP
+//! client needs feature `client` (reqwest); without it, apps verify tokens with their own
+//! [`bk_core::identity::TokenVerifier`] (e.g. the login service in the same process).
 
+#[cfg(feature = "client")]
 mod cache;
+#[cfg(feature = "client")]
 pub mod client;
 pub mod extract;
 pub mod layer;
 
+#[cfg(feature = "client")]
 pub use cache::TokenCache;
+#[cfg(feature = "client")]
 pub use client::{HttpLoginClient, HttpLoginClientBuilder};
 pub use extract::CurrentUser;
 pub use layer::{LoginLayer, RequireLogin};

@@ -14,10 +14,14 @@ use crate::session::Issued;
 use crate::store::BUILTIN_ADMIN;
 use crate::throttle::Keys;
 
+/// The address of a client the server could not see (served without `ConnectInfo`):
+/// its attempts are throttled per account only, never under a shared address key.
+pub const UNKNOWN_ADDRESS: &str = "unknown";
+
 /// Who is attempting a login, for throttling and the audit log.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
-    /// Client address.
+    /// Client address, or [`UNKNOWN_ADDRESS`].
     pub address: String,
     /// User agent.
     pub user_agent: String,

@@ -11,6 +11,7 @@ mod external;
 mod login;
 pub mod profile;
 pub mod transfer;
+mod verifier;
 
 use std::sync::Arc;
 
@@ -31,7 +32,7 @@ use crate::throttle::Throttle;
 pub use access::Caller;
 pub use admin::{CreateUser, PasswordReset};
 pub use external::{ExternalStart, PENDING_PER_ADDRESS, PENDING_TOTAL};
-pub use login::ClientInfo;
+pub use login::{ClientInfo, UNKNOWN_ADDRESS};
 
 /// The stores the service runs on.
 #[derive(Clone)]
@@ -87,6 +88,7 @@ pub struct LoginService {
     providers: Vec<Arc<dyn IdentityProvider>>,
     clock: Arc<dyn Clock>,
     esb_token_hash: Option<String>,
+    csrf_key: Vec<u8>,
 }
 
 impl LoginService {
@@ -99,6 +101,7 @@ impl LoginService {
         providers: Vec<Arc<dyn IdentityProvider>>,
         esb_token: Option<&str>,
     ) -> Result<Self> {
+        cfg.cookie.validate().map_err(AuthError::Invalid)?;
         if cfg.token_ttl_secs <= 0 {
             return Err(AuthError::Invalid(
                 "login.token_ttl_secs must be positive".into(),
@@ -128,8 +131,30 @@ impl LoginService {
             esb_token_hash: esb_token
                 .filter(|t| !t.is_empty())
                 .map(|t| crypto::sha256_hex(t.as_bytes())),
+            // Until the embedder gives a lasting key, forms live as long as the process.
+            csrf_key: crypto::random_bytes(32)
+                .map_err(|e| AuthError::Internal(format!("no randomness: {e}")))?,
             cfg,
         })
+    }
+
+    /// Sign login-form CSRF tokens with `key` (at least 32 bytes) instead of a key made
+    /// at start: processes sharing it accept each other's forms, and forms survive a
+    /// restart. The stock binaries keep it in `<data_dir>/secrets/csrf_key` or take
+    /// `BK_CSRF_KEY`.
+    pub fn with_csrf_key(mut self, key: &[u8]) -> Result<Self> {
+        if key.len() < 32 {
+            return Err(AuthError::Invalid(
+                "the CSRF key must be at least 32 bytes".into(),
+            ));
+        }
+        self.csrf_key = key.to_vec();
+        Ok(self)
+    }
+
+    /// The key signing login-form CSRF tokens.
+    pub(crate) fn csrf_key(&self) -> &[u8] {
+        &self.csrf_key
     }
 
     /// The configuration in force.

@@ -4,6 +4,8 @@
 mod admin;
 mod bad_input;
 mod django;
+mod embed_example;
+mod embedding;
 mod forwarded;
 mod http_support;
 mod legacy_api;

@@ -321,3 +321,59 @@ async fn pending_logins_are_bounded_and_purged() {
     );
     assert_eq!(start("/".into()).await.unwrap().status(), 302);
 }
+
+#[tokio::test]
+async fn oidc_login_under_another_mount_uses_its_callback_url() {
+    let mock = start_mock().await;
+    let mut cfg = test_config();
+    cfg.oidc = vec![config(&mock.issuer, "preferred_username")];
+    let h = crate::embedding::host(cfg, "/auth", true).await;
+    let page = client()
+        .get(format!("{}/auth/?c_url=/x/", h.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"href="/auth/oidc/mock/start/?c_url=%2Fx%2F""#),
+        "{page}"
+    );
+
+    set_user(&mock, "sub-dan", json!({"preferred_username": "danny"})).await;
+    let b = browser();
+    let start = b
+        .get(format!("{}/auth/oidc/mock/start/?c_url=/x/", h.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), 302, "{:?}", start.text().await);
+    let state = start
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("bk_oidc_state="))
+        .unwrap()
+        .to_owned();
+    assert!(state.contains("Path=/auth/oidc/mock/callback/"), "{state}");
+    let authorize = start.headers()["location"].to_str().unwrap().to_owned();
+    let redirect_uri: String = url::form_urlencoded::byte_serialize(
+        format!("{}/auth/oidc/mock/callback/", h.base).as_bytes(),
+    )
+    .collect();
+    assert!(authorize.contains(&redirect_uri), "{authorize}");
+    let back = b
+        .post(&authorize)
+        .form(&[("sub", "sub-dan")])
+        .send()
+        .await
+        .unwrap();
+    let callback = back.headers()["location"].to_str().unwrap().to_owned();
+    assert!(callback.starts_with(&format!("{}/auth/oidc/mock/callback/", h.base)));
+    let done = b.get(&callback).send().await.unwrap();
+    assert_eq!(done.status(), 302, "{:?}", done.text().await);
+    assert_eq!(done.headers()["location"], "/x/");
+    assert!(testing::cookie(&done, "bk_token").is_some());
+}

@@ -54,9 +54,17 @@ fn csrf_field(html: &str) -> String {
 
 #[tokio::test]
 async fn sdk_browser_is_sent_to_login_and_back() {
-    let login = spawn_login().await;
+    // The app is another origin (another port): login must be told to redirect there.
+    let login = testing::spawn_login_with(
+        bk_auth::config::LoginConfig {
+            allowed_redirect_hosts: vec!["127.0.0.1".into()],
+            ..testing::test_config()
+        },
+        bk_core::clock::system(),
+    )
+    .await;
     let clock = ManualClock::new(0);
-    let saas = spawn_saas(&login.base_url, clock.clone()).await;
+    let saas = spawn_saas(&format!("{}/login/", login.base_url), clock.clone()).await;
     // A browser: keeps cookies (host-only cookies of 127.0.0.1 reach both ports, as in a
     // real one), follows redirects by hand so each step can be checked.
     let browser = reqwest::Client::builder()

@@ -27,6 +27,25 @@ impl Dialect {
         }
     }
 
+    /// Whether this build has the driver (features `sqlite`, `postgres`, `mysql`); the
+    /// error names the feature to enable.
+    pub fn require_driver(self) -> Result<(), DbError> {
+        let built = match self {
+            Dialect::Sqlite => cfg!(feature = "sqlite"),
+            Dialect::Postgres => cfg!(feature = "postgres"),
+            Dialect::MySql => cfg!(feature = "mysql"),
+        };
+        if built {
+            Ok(())
+        } else {
+            Err(DbError::Config(format!(
+                "this build has no {} driver: enable feature `{}` of bk-core (or of bk-auth)",
+                self.name(),
+                self.name()
+            )))
+        }
+    }
+
     /// Fill in defaults: SQLite files are created when missing.
     pub fn normalize_url(self, url: &str) -> String {
         match self {

@@ -74,6 +74,7 @@ impl Db {
     pub async fn connect(url: &str, opts: &DbOptions) -> Result<Self, DbError> {
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let dialect = Dialect::from_url(url)?;
+        dialect.require_driver()?;
         let url = dialect.normalize_url(url);
         let connect = AnyConnectOptions::from_str(&url)
             .map_err(|e| DbError::Config(redact(&url, &e.to_string())))?;

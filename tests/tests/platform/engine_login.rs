@@ -1,37 +1,14 @@
 //! The developer API accepts a `bk_token` issued by the REAL login service: login logs a
-//! user in through its form, the engine resolves the token through a small adapter over
-//! `LoginService` (how `bk up` wires the two in one process), and checks members against
-//! login's users. Logging out at login is seen by the engine at once.
+//! user in through its form, the engine resolves the token through `LoginService` itself
+//! (it implements bk-core's `TokenVerifier` and `UserDirectory`: how `bk up` wires the two
+//! in one process), and checks members against login's users. Logging out at login is seen by the engine at once.
 
-use std::sync::Arc;
-
-use async_trait::async_trait;
-use bk_auth::service::LoginService;
 use bk_auth::testing::{ADMIN_PASSWORD, spawn_login};
-use bk_core::ApiError;
-use bk_core::identity::{TokenVerifier, UserDirectory, UserInfo};
 use bk_core::types::Role;
 use bk_engine::app::Identity;
 use bk_engine::config::EngineConfig;
 use bk_engine::testing::spawn_engine;
 use serde_json::{Value, json};
-
-/// Login in the same process, seen through bk-core's identity traits.
-struct InProcessLogin(Arc<LoginService>);
-
-#[async_trait]
-impl TokenVerifier for InProcessLogin {
-    async fn verify(&self, bk_token: &str) -> Result<Option<UserInfo>, ApiError> {
-        Ok(self.0.user_of_token(bk_token).await?.map(|u| u.info()))
-    }
-}
-
-#[async_trait]
-impl UserDirectory for InProcessLogin {
-    async fn get_user(&self, username: &str) -> Result<Option<UserInfo>, ApiError> {
-        Ok(self.0.find_user(username).await?.map(|u| u.info()))
-    }
-}
 
 async fn call(
     http: &reqwest::Client,
@@ -52,7 +29,7 @@ async fn call(
 async fn a_bk_token_from_login_opens_the_developer_api() {
     let login = spawn_login().await;
     let svc = login.service.clone();
-    let adapter = Arc::new(InProcessLogin(svc.clone()));
+    let adapter = svc.clone();
     let engine = spawn_engine(
         EngineConfig::default(),
         Identity {

@@ -66,7 +66,7 @@ fn mysql_url() -> Option<url::Url> {
 }
 
 #[tokio::test]
-async fn database_outage_gives_503_envelopes_then_recovers() {
+async fn mysql_outage_gives_503_envelopes_then_recovers() {
     let Some(admin_url) = mysql_url() else {
         eprintln!("skipped: BK_TEST_MYSQL_URL not set (scripts/services sets it)");
         return;

@@ -80,3 +80,74 @@ fn core_stays_light_by_default() {
         );
     }
 }
+
+/// The packages `cargo tree` lists for bk-auth with `features` (normal edges only).
+fn auth_tree(features: &[&str]) -> String {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args([
+        "tree",
+        "--offline",
+        "-p",
+        "bk-auth",
+        "-e",
+        "normal",
+        "--prefix",
+        "none",
+    ])
+    .arg("--no-default-features");
+    if !features.is_empty() {
+        cmd.arg("--features").arg(features.join(","));
+    }
+    let out = cmd
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn has(tree: &str, krate: &str) -> bool {
+    tree.lines().any(|l| l.split(' ').next() == Some(krate))
+}
+
+#[test]
+fn bk_auth_features_trim_the_server() {
+    // The SDK alone: no HTTP client, TLS stack or database driver.
+    let sdk = auth_tree(&[]);
+    for heavy in [
+        "reqwest",
+        "rustls",
+        "sqlx",
+        "sqlx-core",
+        "oauth2",
+        "utoipa-swagger-ui",
+        "hyper-rustls",
+    ] {
+        assert!(
+            !has(&sdk, heavy),
+            "bk-auth without features pulls {heavy}:\n{sdk}"
+        );
+    }
+    // A login service on SQLite: no PostgreSQL/MySQL drivers, no OIDC, no Swagger UI.
+    let sqlite = auth_tree(&["sqlite"]);
+    assert!(has(&sqlite, "sqlx-sqlite"), "{sqlite}");
+    for absent in [
+        "sqlx-postgres",
+        "sqlx-mysql",
+        "oauth2",
+        "reqwest",
+        "utoipa-swagger-ui",
+    ] {
+        assert!(!has(&sqlite, absent), "feature sqlite alone pulls {absent}");
+    }
+    // Each feature brings its part.
+    assert!(has(&auth_tree(&["postgres"]), "sqlx-postgres"));
+    assert!(has(&auth_tree(&["mysql"]), "sqlx-mysql"));
+    assert!(has(&auth_tree(&["oidc"]), "oauth2"));
+    assert!(has(&auth_tree(&["swagger-ui"]), "utoipa-swagger-ui"));
+    assert!(has(&auth_tree(&["client"]), "reqwest"));
+}

@@ -51,7 +51,7 @@ pub(super) struct AuditPage {
 }
 
 /// Read the login audit log (superusers and auditors).
-#[utoipa::path(get, path = "/login/api/admin/audit/", tag = "admin", params(AuditParams),
+#[utoipa::path(get, path = "/api/admin/audit/", tag = "admin", params(AuditParams),
     responses((status = 200, body = AuditPage), (status = 403)))]
 pub(super) async fn list(
     State(svc): State<AppState>,

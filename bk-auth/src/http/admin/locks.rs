@@ -12,7 +12,7 @@ use crate::throttle::Block;
 /// Keys currently delaying or locking attempts: clients on an account
 /// (`pair:<name>@<addr>`, the only ones that lock), accounts (`user:<name>`) and
 /// addresses (`ip:<addr>`).
-#[utoipa::path(get, path = "/login/api/admin/locks/", tag = "admin",
+#[utoipa::path(get, path = "/api/admin/locks/", tag = "admin",
     responses((status = 200, description = "Blocked keys and until when", body = Vec<Block>)))]
 pub(super) async fn list(
     State(svc): State<AppState>,
@@ -24,7 +24,7 @@ pub(super) async fn list(
 }
 
 /// Lift a delay or lock; lifting `user:<name>` also lifts every `pair:<name>@…`.
-#[utoipa::path(delete, path = "/login/api/admin/locks/{key}/", tag = "admin", params(("key" = String, Path, description = "`pair:<name>@<addr>`, `user:<name>` or `ip:<addr>`")),
+#[utoipa::path(delete, path = "/api/admin/locks/{key}/", tag = "admin", params(("key" = String, Path, description = "`pair:<name>@<addr>`, `user:<name>` or `ip:<addr>`")),
     responses((status = 200)))]
 pub(super) async fn unlock(
     State(svc): State<AppState>,

@@ -43,7 +43,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The authenticated caller of an API request: `Authorization: Bearer <bk_token>`, else
-/// the `bk_token` cookie. Rejects with 401 in the platform envelope.
+/// the token cookie (`login.cookie.name`). Rejects with 401 in the platform envelope.
 pub(crate) struct Authed(pub Caller);
 
 impl FromRequestParts<AppState> for Authed {
@@ -59,7 +59,9 @@ impl FromRequestParts<AppState> for Authed {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|t| t.trim().to_owned())
-            .or_else(|| super::cookies::token_from_headers(&parts.headers));
+            .or_else(|| {
+                super::cookies::token_from_headers(&parts.headers, &svc.config().cookie.name)
+            });
         match svc.caller(token.as_deref()).await {
             Ok(c) => Ok(Authed(c)),
             Err(e) => Err(ApiContext::from_parts(parts).err(e)),

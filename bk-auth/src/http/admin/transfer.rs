@@ -33,7 +33,7 @@ pub(super) struct ImportQuery {
 }
 
 /// Export every user.
-#[utoipa::path(get, path = "/login/api/admin/export/", tag = "admin", params(ExportQuery),
+#[utoipa::path(get, path = "/api/admin/export/", tag = "admin", params(ExportQuery),
     responses((status = 200, description = "A JSON array or CSV file of users", content_type = "text/csv")))]
 pub(super) async fn export(
     State(svc): State<AppState>,
@@ -69,7 +69,7 @@ pub(super) async fn export(
 
 /// Import users from a JSON array (`Content-Type: application/json`) or CSV with a header
 /// row (`text/csv`). All or nothing: any bad row rejects the whole file.
-#[utoipa::path(post, path = "/login/api/admin/import/", tag = "admin", params(ImportQuery),
+#[utoipa::path(post, path = "/api/admin/import/", tag = "admin", params(ImportQuery),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportReport), (status = 400, description = "Rows rejected; nothing written"), (status = 415)))]
 pub(super) async fn import(

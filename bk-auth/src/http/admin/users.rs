@@ -89,7 +89,7 @@ pub(super) struct PasswordBody {
 }
 
 /// Search and page users.
-#[utoipa::path(get, path = "/login/api/admin/users/", tag = "admin", params(ListQuery),
+#[utoipa::path(get, path = "/api/admin/users/", tag = "admin", params(ListQuery),
     responses((status = 200, description = "A page of users", body = UserPage), (status = 401), (status = 403)))]
 pub(super) async fn list(
     State(svc): State<AppState>,
@@ -112,7 +112,7 @@ pub(super) async fn list(
 }
 
 /// Create a user.
-#[utoipa::path(post, path = "/login/api/admin/users/", tag = "admin", request_body = CreateUser,
+#[utoipa::path(post, path = "/api/admin/users/", tag = "admin", request_body = CreateUser,
     responses((status = 200, description = "Created", body = Created), (status = 400), (status = 409, description = "Exists")))]
 pub(super) async fn create(
     State(svc): State<AppState>,
@@ -132,7 +132,7 @@ pub(super) async fn create(
 }
 
 /// One user.
-#[utoipa::path(get, path = "/login/api/admin/users/{username}/", tag = "admin", params(("username" = String, Path)),
+#[utoipa::path(get, path = "/api/admin/users/{username}/", tag = "admin", params(("username" = String, Path)),
     responses((status = 200, body = UserView), (status = 404)))]
 pub(super) async fn get(
     State(svc): State<AppState>,
@@ -147,7 +147,7 @@ pub(super) async fn get(
 }
 
 /// Change profile fields or enable/disable.
-#[utoipa::path(patch, path = "/login/api/admin/users/{username}/", tag = "admin", params(("username" = String, Path)),
+#[utoipa::path(patch, path = "/api/admin/users/{username}/", tag = "admin", params(("username" = String, Path)),
     request_body = UpdateBody, responses((status = 200, body = UserView), (status = 404), (status = 409)))]
 pub(super) async fn update(
     State(svc): State<AppState>,
@@ -176,7 +176,7 @@ pub(super) async fn update(
 }
 
 /// Delete a user (not `admin`, not the last superuser).
-#[utoipa::path(delete, path = "/login/api/admin/users/{username}/", tag = "admin", params(("username" = String, Path)),
+#[utoipa::path(delete, path = "/api/admin/users/{username}/", tag = "admin", params(("username" = String, Path)),
     responses((status = 200), (status = 404), (status = 409, description = "Protected user")))]
 pub(super) async fn delete(
     State(svc): State<AppState>,
@@ -193,7 +193,7 @@ pub(super) async fn delete(
 }
 
 /// Replace the roles of a user.
-#[utoipa::path(put, path = "/login/api/admin/users/{username}/roles/", tag = "admin", params(("username" = String, Path)),
+#[utoipa::path(put, path = "/api/admin/users/{username}/roles/", tag = "admin", params(("username" = String, Path)),
     request_body = RolesBody, responses((status = 200, body = UserView), (status = 409, description = "Would demote admin or the last superuser")))]
 pub(super) async fn set_roles(
     State(svc): State<AppState>,
@@ -212,7 +212,7 @@ pub(super) async fn set_roles(
 }
 
 /// Set a new password (generated when omitted); revokes the user's tokens.
-#[utoipa::path(post, path = "/login/api/admin/users/{username}/password/", tag = "admin", params(("username" = String, Path)),
+#[utoipa::path(post, path = "/api/admin/users/{username}/password/", tag = "admin", params(("username" = String, Path)),
     request_body = PasswordBody, responses((status = 200, body = PasswordReset), (status = 400, description = "Policy")))]
 pub(super) async fn reset_password(
     State(svc): State<AppState>,

@@ -67,6 +67,10 @@ pub(crate) fn texts(lang: Lang) -> &'static Texts {
 /// Everything the login page shows.
 pub(crate) struct LoginPage<'a> {
     pub lang: Lang,
+    /// Where the form posts (the login page under its mount).
+    pub action: &'a str,
+    /// `<prefix>/oidc/`: provider links are `<oidc_base><id>/start/`.
+    pub oidc_base: &'a str,
     pub c_url: &'a str,
     pub app_id: &'a str,
     pub csrf: &'a str,
@@ -85,7 +89,7 @@ pub(crate) fn login_page(p: &LoginPage<'_>) -> String {
         .unwrap_or_default();
     let form = if p.password_form {
         format!(
-            r#"<form method="post" action="/login/">
+            r#"<form method="post" action="{action}">
 <input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">
 <input type="hidden" name="c_url" value="{c_url}">
 <input type="hidden" name="app_id" value="{app_id}">
@@ -93,6 +97,7 @@ pub(crate) fn login_page(p: &LoginPage<'_>) -> String {
 <label>{lp}<input name="password" type="password" autocomplete="current-password" required maxlength="1024"></label>
 <button type="submit">{submit}</button>
 </form>"#,
+            action = escape(p.action),
             csrf = escape(p.csrf),
             c_url = escape(p.c_url),
             app_id = escape(p.app_id),
@@ -112,7 +117,8 @@ pub(crate) fn login_page(p: &LoginPage<'_>) -> String {
             .iter()
             .map(|(id, name)| {
                 format!(
-                    r#"<a class="provider" href="/login/oidc/{}/start/?c_url={}">{}</a>"#,
+                    r#"<a class="provider" href="{}{}/start/?c_url={}">{}</a>"#,
+                    escape(p.oidc_base),
                     escape(id),
                     escape(
                         &url::form_urlencoded::byte_serialize(p.c_url.as_bytes())
@@ -154,6 +160,8 @@ mod tests {
     fn escapes_everything_user_controlled() {
         let page = login_page(&LoginPage {
             lang: Lang::En,
+            action: "/auth/",
+            oidc_base: "/auth/oidc/",
             c_url: "\"><script>alert(1)</script>",
             app_id: "x",
             csrf: "tok",
@@ -169,5 +177,7 @@ mod tests {
                 && page.contains("Corp &lt;SSO&gt;")
         );
         assert!(page.contains(r#"name="csrfmiddlewaretoken" value="tok""#));
+        assert!(page.contains(r#"<form method="post" action="/auth/">"#));
+        assert!(page.contains(r#"href="/auth/oidc/corp/start/?c_url="#));
     }
 }

@@ -1,19 +1,19 @@
-//! `GET /login/` shows the form; `POST /login/` checks it, sets `bk_token`, redirects.
+//! `GET <prefix>/` shows the form; `POST <prefix>/` checks it, sets the token cookie,
+//! redirects.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bk_core::crypto;
 use bk_core::http::extract::Query;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::html::{LoginPage, login_page, texts};
 use crate::error::AuthError;
-use crate::http::cookies;
 use crate::http::redirect::safe_target;
 use crate::http::{AppState, Client};
+use crate::http::{cookies, csrf};
 use crate::idp::ProviderFlow;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -35,7 +35,7 @@ struct LoginForm {
 }
 
 /// Show the login form (or go straight to `c_url` when already logged in).
-#[utoipa::path(get, path = "/login/", tag = "pages", params(ShowQuery),
+#[utoipa::path(get, path = "/", tag = "pages", params(ShowQuery),
     responses((status = 200, description = "The login form", content_type = "text/html"),
               (status = 302, description = "Already logged in: redirect to `c_url`")))]
 pub(super) async fn show(
@@ -47,7 +47,7 @@ pub(super) async fn show(
         && let Ok(Some(_)) = svc.is_login(token).await
     {
         return redirect(
-            &safe_target(svc.config(), &client.host, q.c_url.as_deref()),
+            &safe_target(svc.config(), &client.origin(), q.c_url.as_deref()),
             None,
         );
     }
@@ -63,7 +63,7 @@ pub(super) async fn show(
 }
 
 /// Check the form; on success set `bk_token` and redirect to `c_url`.
-#[utoipa::path(post, path = "/login/", tag = "pages",
+#[utoipa::path(post, path = "/", tag = "pages",
     request_body(content_type = "application/x-www-form-urlencoded", description = "username, password, c_url, app_id, csrfmiddlewaretoken"),
     responses((status = 302, description = "Logged in: `Set-Cookie: bk_token`, redirect to `c_url`"),
               (status = 200, description = "Wrong credentials: the form again with an error", content_type = "text/html"),
@@ -82,9 +82,11 @@ pub(super) async fn submit(State(svc): State<AppState>, client: Client, body: By
             StatusCode::BAD_REQUEST,
         );
     };
-    let csrf_ok = client.csrf_cookie.as_deref().is_some_and(|c| {
-        !c.is_empty() && crypto::constant_time_eq(c.as_bytes(), form.csrfmiddlewaretoken.as_bytes())
-    });
+    let csrf_ok = csrf::check(
+        svc.csrf_key(),
+        client.csrf_cookie.as_deref(),
+        &form.csrfmiddlewaretoken,
+    ) && csrf::origin_ok(client.origin_header.as_deref(), &client.origin());
     if !csrf_ok {
         return render(
             &svc,
@@ -119,7 +121,7 @@ pub(super) async fn submit(State(svc): State<AppState>, client: Client, body: By
                 svc.config().token_ttl_secs,
             );
             redirect(
-                &safe_target(svc.config(), &client.host, Some(&form.c_url)),
+                &safe_target(svc.config(), &client.origin(), Some(&form.c_url)),
                 Some(cookie),
             )
         }
@@ -158,12 +160,18 @@ fn render(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    // Keep the CSRF cookie across re-renders; make one when missing.
-    let (csrf, set) = match client.csrf_cookie.clone().filter(|c| c.len() >= 32) {
+    // Keep a valid CSRF cookie across re-renders; replace a missing or forged one.
+    let valid = client
+        .csrf_cookie
+        .clone()
+        .filter(|c| csrf::is_signed(svc.csrf_key(), c));
+    let (csrf, set) = match valid {
         Some(c) => (c, None),
         None => {
-            let c = crypto::random_token(32).unwrap_or_default();
-            (c.clone(), Some(cookies::set_csrf(&c, client.https)))
+            let c = csrf::issue(svc.csrf_key()).unwrap_or_default();
+            let cookie =
+                cookies::set_csrf(&svc.config().cookie, &c, client.https, &client.mount.page());
+            (c, Some(cookie))
         }
     };
     let providers = svc
@@ -174,6 +182,8 @@ fn render(
         .collect();
     let page = login_page(&LoginPage {
         lang: client.lang,
+        action: &client.mount.page(),
+        oidc_base: &client.mount.path("/oidc/"),
         c_url,
         app_id,
         csrf: &csrf,

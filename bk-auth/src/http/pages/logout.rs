@@ -1,4 +1,4 @@
-//! `GET /login/logout/`: revoke the token, clear the cookie, redirect.
+//! `GET <prefix>/logout/`: revoke the token, clear the cookie, redirect.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -18,7 +18,7 @@ pub(super) struct LogoutQuery {
 }
 
 /// Log out.
-#[utoipa::path(get, path = "/login/logout/", tag = "pages", params(LogoutQuery),
+#[utoipa::path(get, path = "/logout/", tag = "pages", params(LogoutQuery),
     responses((status = 302, description = "Token revoked and cookie cleared; redirect to `c_url` or the login page")))]
 pub(super) async fn logout(
     State(svc): State<AppState>,
@@ -32,8 +32,8 @@ pub(super) async fn logout(
         tracing::warn!(error = %e, "could not revoke a token at logout");
     }
     let target = match q.c_url.as_deref() {
-        Some(c) if is_allowed(svc.config(), &client.host, c) => c.to_owned(),
-        _ => "/login/".to_owned(),
+        Some(c) if is_allowed(svc.config(), &client.origin(), c) => c.to_owned(),
+        _ => client.mount.page(),
     };
     redirect(
         &target,
