@@ -291,6 +291,30 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_address_has_no_address_key() {
+        let known = Keys::new("Bob", "10.0.0.1");
+        assert_eq!(
+            known.list(),
+            ["pair:bob@10.0.0.1", "user:bob", "ip:10.0.0.1"]
+        );
+        let unknown = Keys::new("Bob", crate::service::UNKNOWN_ADDRESS);
+        assert_eq!(unknown.list(), ["pair:bob@unknown", "user:bob"]);
+        assert_eq!(unknown.address, None);
+    }
+
+    #[tokio::test]
+    async fn without_an_address_one_account_failing_does_not_slow_another() {
+        let t = throttle();
+        let unknown = crate::service::UNKNOWN_ADDRESS;
+        for i in 0..40 {
+            t.admit(&Keys::new(&format!("victim{i}"), unknown))
+                .await
+                .unwrap();
+        }
+        assert!(t.admit(&Keys::new("fresh", unknown)).await.is_ok());
+    }
+
+    #[test]
     fn pair_delays_grow_then_lock() {
         let t = throttle();
         let mut s = ThrottleState::default();

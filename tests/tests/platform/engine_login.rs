@@ -1,7 +1,8 @@
 //! The developer API accepts a `bk_token` issued by the REAL login service: login logs a
 //! user in through its form, the engine resolves the token through `LoginService` itself
 //! (it implements bk-core's `TokenVerifier` and `UserDirectory`: how `bk up` wires the two
-//! in one process), and checks members against login's users. Logging out at login is seen by the engine at once.
+//! in one process), and checks members against login's users. Logging out at login is
+//! seen by the engine at once.
 
 use bk_auth::testing::{ADMIN_PASSWORD, spawn_login};
 use bk_core::types::Role;
