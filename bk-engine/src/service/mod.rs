@@ -27,7 +27,10 @@ use bk_core::identity::{TokenVerifier, UserDirectory};
 use crate::config::EngineConfig;
 use crate::model::AuditEntry;
 use crate::secret::{SecretBox, SecretKey};
-use crate::store::{AppStore, AuditStore, EnvVarStore, MemberStore, ModuleStore, SecretStore};
+use crate::store::{
+    AppStore, AuditStore, DeploymentStore, EnvVarStore, MemberStore, ModuleStore, ReleaseStore,
+    SecretStore,
+};
 
 pub use access::Caller;
 pub use apps::{AppDetail, CreateApp, CreatedApp, UpdateApp};
@@ -54,13 +57,25 @@ pub struct Stores {
     pub secrets: Arc<dyn SecretStore>,
     /// Audit log.
     pub audit: Arc<dyn AuditStore>,
+    /// Uploaded packages and releases.
+    pub releases: Arc<dyn ReleaseStore>,
+    /// Deployments, their logs, slots.
+    pub deployments: Arc<dyn DeploymentStore>,
 }
 
 impl Stores {
     /// All of them from one object implementing every store trait (the SQL store does).
     pub fn all<S>(s: Arc<S>) -> Self
     where
-        S: AppStore + ModuleStore + MemberStore + EnvVarStore + SecretStore + AuditStore + 'static,
+        S: AppStore
+            + ModuleStore
+            + MemberStore
+            + EnvVarStore
+            + SecretStore
+            + AuditStore
+            + ReleaseStore
+            + DeploymentStore
+            + 'static,
     {
         Self {
             apps: s.clone(),
@@ -68,6 +83,8 @@ impl Stores {
             members: s.clone(),
             env_vars: s.clone(),
             secrets: s.clone(),
+            releases: s.clone(),
+            deployments: s.clone(),
             audit: s,
         }
     }

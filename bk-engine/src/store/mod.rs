@@ -9,7 +9,10 @@
 //! module; at least one developer; at most [`MAX_LIVE_SECRETS`] live secrets and at
 //! least one.
 
+mod deploy;
 pub mod sql;
+
+pub use deploy::{DeploymentStore, MAX_LOG_LINE_BYTES, MAX_LOG_LINES, ReleaseStore};
 
 use async_trait::async_trait;
 use bk_core::clock::Millis;

@@ -12,10 +12,12 @@
 
 mod apps;
 mod audit;
+mod deployments;
 mod env_vars;
 mod members;
 mod migrations;
 mod modules;
+mod releases;
 mod secrets;
 
 use bk_core::clock::Clock;

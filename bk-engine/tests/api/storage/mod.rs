@@ -18,12 +18,14 @@ use crate::support;
 
 mod apps;
 mod concurrency;
+mod deploy;
 mod env_vars;
 mod members;
 mod secrets;
 
 use apps::*;
 use concurrency::*;
+use deploy::*;
 use env_vars::*;
 use members::*;
 use secrets::*;
@@ -42,7 +44,10 @@ where
         return;
     };
     let store = SqlStore::new(t.db.clone());
-    assert_eq!(store.migrate(&SystemClock).await.unwrap().versions, vec![1]);
+    assert_eq!(
+        store.migrate(&SystemClock).await.unwrap().versions,
+        vec![1, 2]
+    );
     assert!(
         store
             .migrate(&SystemClock)
@@ -93,6 +98,9 @@ conformance!(
     concurrent_creates_of_one_code,
     concurrent_removals_keep_a_developer,
     concurrent_rotations_keep_two_live,
+    releases_and_packages_round_trip,
+    deployment_transitions_are_compare_and_set,
+    deploy_logs_are_bounded,
 );
 
 pub(crate) const T0: Millis = 1_700_000_000_000;
