@@ -4,4 +4,6 @@
 //! packages by digest for backends and agents to fetch.
 
 pub mod backend;
+pub mod feeder;
+pub mod local;
 pub mod packages;

@@ -11,6 +11,7 @@
 mod access;
 mod apps;
 mod audit;
+mod deploy;
 mod directory;
 mod env_vars;
 mod members;
@@ -34,6 +35,10 @@ use crate::store::{
 
 pub use access::Caller;
 pub use apps::{AppDetail, CreateApp, CreatedApp, UpdateApp};
+pub use deploy::{
+    DeployRequest, DeployRuntime, DeploySettings, DeploymentView, InstanceView, LogsView,
+    UploadedView,
+};
 pub use env_vars::{EnvVarQuery, SetEnvVar, UnsetEnvVar};
 pub use modules::CreateModule;
 pub use secrets::{RevealedSecret, SecretInfo};
@@ -116,6 +121,7 @@ pub struct EngineService {
     secret_box: SecretBox,
     clock: Arc<dyn Clock>,
     service_token_hash: Option<String>,
+    deploy: std::sync::OnceLock<Arc<DeployRuntime>>,
 }
 
 impl EngineService {
@@ -132,6 +138,7 @@ impl EngineService {
                 .service_token
                 .filter(|t| !t.is_empty())
                 .map(|t| crypto::sha256_hex(t.as_bytes())),
+            deploy: std::sync::OnceLock::new(),
         }
     }
 
