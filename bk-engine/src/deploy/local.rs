@@ -415,7 +415,8 @@ impl DeployBackend for LocalBackend {
             .ok_or_else(|| BackendError::NotFound(format!("log of instance {instance}")))?;
         Ok(LogChunk {
             data: chunk.data,
-            next_offset: chunk.next,
+            // Past the end (a tail asks from u64::MAX), continue from the end.
+            next_offset: chunk.next.min(chunk.end),
             lost: chunk.skipped,
         })
     }

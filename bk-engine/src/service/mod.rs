@@ -37,7 +37,7 @@ pub use access::Caller;
 pub use apps::{AppDetail, CreateApp, CreatedApp, UpdateApp};
 pub use deploy::{
     DeployRequest, DeployRuntime, DeploySettings, DeploymentView, InstanceView, LogsView,
-    UploadedView,
+    MAX_PACKAGE_BYTES, UploadedView,
 };
 pub use env_vars::{EnvVarQuery, SetEnvVar, UnsetEnvVar};
 pub use modules::CreateModule;

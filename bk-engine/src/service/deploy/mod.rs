@@ -28,7 +28,7 @@ use crate::deploy::packages::PackageStore;
 use crate::error::{EngineError, Result};
 
 pub use ops::{DeployRequest, DeploymentView, InstanceView, LogsView};
-pub use upload::UploadedView;
+pub use upload::{MAX_PACKAGE_BYTES, UploadedView};
 
 /// Times of the deploy machinery.
 #[derive(Debug, Clone)]
@@ -148,6 +148,16 @@ impl EngineService {
         self.deploy.get().ok_or_else(|| {
             EngineError::Unavailable("deploying is not enabled on this engine".into())
         })
+    }
+
+    /// Abort every running deployment driver, leaving their deployments as a crash would
+    /// (the next engine's reconciler ends them). For tests of exactly that.
+    pub fn abort_deployments(&self) {
+        if let Ok(rt) = self.runtime() {
+            for t in lock(&rt.tasks).drain(..) {
+                t.abort();
+            }
+        }
     }
 
     /// Wait until every deployment driver started so far has finished (tests, shutdown).

@@ -208,7 +208,10 @@ impl EngineService {
                 e.0
             )));
         }
-        rt.switch(&slot, new_set.as_ref()).await;
+        match (&new_set, &new.release_id) {
+            (None, Some(release)) if new.stopped => rt.switch_stopped(&slot, release).await,
+            _ => rt.switch(&slot, new_set.as_ref()).await,
+        }
         let keep: std::collections::HashSet<InstanceId> =
             new_set.iter().flat_map(|n| ids(&slot, n)).collect();
         let retiring: Vec<InstanceId> = both

@@ -113,6 +113,22 @@ impl DeployRuntime {
         self.feeder.refresh().await;
     }
 
+    /// Keep `slot`'s route but serve nothing (stopped: requests get a 503 naming the app,
+    /// not a 404).
+    pub(super) async fn switch_stopped(&self, slot: &Slot, release: &str) {
+        if let Ok(release) = bk_core::instance::ReleaseId::parse(release) {
+            self.feeder.set_serving(
+                slot,
+                Some(Serving {
+                    release,
+                    generation: 0,
+                    replicas: HashMap::new(),
+                }),
+            );
+        }
+        self.feeder.refresh().await;
+    }
+
     /// Wait until no request uses any of `ids` (they must be out of the table already).
     pub(super) async fn drain(&self, ids: &[InstanceId]) -> Vec<String> {
         let router = self.feeder.router();
