@@ -36,7 +36,7 @@ use crate::store::{
 pub use access::Caller;
 pub use apps::{AppDetail, CreateApp, CreatedApp, UpdateApp};
 pub use deploy::{
-    DeployRequest, DeployRuntime, DeploySettings, DeploymentView, InstanceView, LogsView,
+    DeployRequest, DeployRuntime, DeploySettings, DeploymentView, InstanceView, LogRead, LogsView,
     MAX_PACKAGE_BYTES, UploadedView,
 };
 pub use env_vars::{EnvVarQuery, SetEnvVar, UnsetEnvVar};

@@ -16,7 +16,7 @@ use crate::http::AppState;
 use crate::http::auth::Authed;
 use crate::http::docs::{Envelope, Failure};
 use crate::model::SlotRecord;
-use crate::service::InstanceView;
+use crate::service::{InstanceView, LogRead};
 
 /// The slot after a change.
 #[derive(Debug, Serialize, ToSchema)]
@@ -175,10 +175,13 @@ pub(super) async fn logs(
 ) -> Response {
     let previous = q.previous == Some(1);
     let max = q.max.unwrap_or(64 * 1024).clamp(1, 1 << 20);
+    let read = LogRead {
+        previous,
+        offset: q.offset,
+        max,
+    };
     let first = match svc
-        .instance_log(
-            &who, &code, &module, &env, &instance, previous, q.offset, max,
-        )
+        .instance_log(&who, &code, &module, &env, &instance, read)
         .await
     {
         Ok(c) => c,
@@ -191,7 +194,7 @@ pub(super) async fn logs(
             lost: first.lost,
         }));
     }
-    let st = (
+    let st = FollowLog {
         svc,
         who,
         code,
@@ -199,64 +202,53 @@ pub(super) async fn logs(
         env,
         instance,
         previous,
-        Some(first),
-        0u64,
-    );
-    let stream = futures_util::stream::unfold(
-        st,
-        move |(svc, who, code, module, env, instance, previous, pending, next)| async move {
-            loop {
-                let chunk = match pending {
-                    Some(c) => c,
-                    None => match svc
-                        .instance_log(
-                            &who,
-                            &code,
-                            &module,
-                            &env,
-                            &instance,
-                            previous,
-                            Some(next),
-                            max,
-                        )
-                        .await
-                    {
-                        Ok(c) => c,
-                        Err(_) => return None,
-                    },
-                };
-                if !chunk.data.is_empty() {
-                    let ev: Result<Event, Infallible> = Ok(Event::default()
-                        .event("data")
-                        .data(String::from_utf8_lossy(&chunk.data)));
-                    return Some((
-                        ev,
-                        (
-                            svc,
-                            who,
-                            code,
-                            module,
-                            env,
-                            instance,
-                            previous,
-                            None,
-                            chunk.next_offset,
-                        ),
-                    ));
-                }
-                let next = chunk.next_offset;
-                // Instance logs are files on the host that runs it; the backend offers reads,
-                // not notifications.
-                tokio::time::sleep(Duration::from_millis(250)).await;
-                return Some((
-                    Ok(Event::default().comment("")),
-                    (svc, who, code, module, env, instance, previous, None, next),
-                ));
-            }
-        },
-    )
-    .boxed();
+        max,
+        pending: Some(first),
+        next: 0,
+    };
+    let stream = futures_util::stream::unfold(st, follow_log_step).boxed();
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()
+}
+
+struct FollowLog {
+    svc: AppState,
+    who: crate::service::Caller,
+    code: String,
+    module: String,
+    env: String,
+    instance: String,
+    previous: bool,
+    max: usize,
+    pending: Option<crate::deploy::backend::LogChunk>,
+    next: u64,
+}
+
+/// The next piece of the log as a `data` event, or (nothing new) a comment after a short
+/// wait: instance logs are files on the host that runs the instance, offered as reads.
+async fn follow_log_step(mut st: FollowLog) -> Option<(Result<Event, Infallible>, FollowLog)> {
+    let chunk = match st.pending.take() {
+        Some(c) => c,
+        None => {
+            let read = LogRead {
+                previous: st.previous,
+                offset: Some(st.next),
+                max: st.max,
+            };
+            st.svc
+                .instance_log(&st.who, &st.code, &st.module, &st.env, &st.instance, read)
+                .await
+                .ok()?
+        }
+    };
+    st.next = chunk.next_offset;
+    if !chunk.data.is_empty() {
+        let ev = Event::default()
+            .event("data")
+            .data(String::from_utf8_lossy(&chunk.data));
+        return Some((Ok(ev), st));
+    }
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    Some((Ok(Event::default().comment("")), st))
 }

@@ -28,6 +28,7 @@ use crate::deploy::packages::PackageStore;
 use crate::error::{EngineError, Result};
 
 pub use ops::{DeployRequest, DeploymentView, InstanceView, LogsView};
+pub use processes::LogRead;
 pub use upload::{MAX_PACKAGE_BYTES, UploadedView};
 
 /// Times of the deploy machinery.

@@ -16,6 +16,17 @@ use crate::deploy::backend::LogChunk;
 use crate::error::{EngineError, Result};
 use crate::model::{Env, SlotRecord};
 
+/// Which part of an instance log to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogRead {
+    /// The previous process of the instance (why it died).
+    pub previous: bool,
+    /// Byte offset; `None`: the last `max` bytes.
+    pub offset: Option<u64>,
+    /// Most bytes.
+    pub max: usize,
+}
+
 /// Most instances of one process type.
 pub const MAX_REPLICAS: u32 = 20;
 
@@ -233,8 +244,7 @@ impl EngineService {
         Ok(new)
     }
 
-    /// Up to `max` bytes of an instance's log from `offset` (its previous process's with
-    /// `previous`); `offset = None` reads the last `max` bytes.
+    /// A piece of an instance's log (see [`LogRead`]).
     pub async fn instance_log(
         &self,
         who: &Caller,
@@ -242,10 +252,13 @@ impl EngineService {
         module: &str,
         env: &str,
         instance: &str,
-        previous: bool,
-        offset: Option<u64>,
-        max: usize,
+        read: LogRead,
     ) -> Result<LogChunk> {
+        let LogRead {
+            previous,
+            offset,
+            max,
+        } = read;
         let (app, module) = self.visible_module(who, code, module).await?;
         let env = Env::parse(env)?;
         let rt = self.runtime()?;

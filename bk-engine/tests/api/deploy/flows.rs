@@ -353,3 +353,109 @@ async fn only_members_deploy_and_protected_prod_is_for_superusers() {
     .await
     .failed(403);
 }
+
+#[tokio::test]
+async fn pre_release_hook_output_goes_to_the_deploy_log_and_a_failing_hook_stops_the_deploy() {
+    let p = platform().await;
+    p.create_app("alice", "hello").await;
+    let ok = p
+        .upload_raw(
+            "alice",
+            "hello",
+            "default",
+            hello_with_hook("echo migrating $BKPAAS_APP_ID in $BKPAAS_ENVIRONMENT"),
+        )
+        .await;
+    let digest = ok.data()["digest"].as_str().unwrap().to_owned();
+    let id = p
+        .start_deploy("alice", "hello", "default", "stag", &digest)
+        .await;
+    // Follow the log as server-sent events: the stream ends with the deployment.
+    let resp = p
+        .http
+        .get(p.url(&format!(
+            "/paas/api/v1/apps/hello/modules/default/deployments/{id}/logs/?follow=1"
+        )))
+        .header("authorization", "Bearer tok-alice")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let sse = tokio::time::timeout(PATIENCE, resp.text())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(sse.contains("hook: migrating hello in stag"), "{sse}");
+    assert!(
+        sse.contains("event: end") && sse.contains("succeeded"),
+        "{sse}"
+    );
+    assert_eq!(p.app_get("/t/hello/").await.0, 200);
+
+    let bad = p
+        .upload_raw(
+            "alice",
+            "hello",
+            "default",
+            hello_with_hook("echo cannot migrate; exit 4"),
+        )
+        .await;
+    let digest = bad.data()["digest"].as_str().unwrap().to_owned();
+    let id = p
+        .start_deploy("alice", "hello", "default", "stag", &digest)
+        .await;
+    let d = p.wait_deployment("hello", "default", &id).await;
+    assert_eq!(d["state"], "failed");
+    assert_eq!(
+        d["reason"], "pre-release hook failed: exited with code 4",
+        "{d}"
+    );
+    let log = p.deploy_log("hello", "default", &id).await;
+    assert!(log.iter().any(|l| l == "hook: cannot migrate"), "{log:?}");
+    assert_eq!(
+        p.app_get("/t/hello/").await.0,
+        200,
+        "the previous release serves"
+    );
+}
+
+#[tokio::test]
+async fn a_deployment_can_be_cancelled() {
+    let mut settings = bk_engine::testing::test_deploy_settings();
+    settings.ready_timeout = Duration::from_secs(30);
+    let p = platform_with(settings).await;
+    p.create_app("alice", "hello").await;
+    // Readiness never passes, so the deployment waits until cancelled.
+    let digest = p.upload("alice", "hello", "default", "unhealthy").await;
+    let id = p
+        .start_deploy("alice", "hello", "default", "stag", &digest)
+        .await;
+    let r = p
+        .post(
+            "alice",
+            &format!("/paas/api/v1/apps/hello/modules/default/deployments/{id}/cancel/"),
+            json!({}),
+        )
+        .await;
+    r.data();
+    let d = p.wait_deployment("hello", "default", &id).await;
+    assert_eq!(d["state"], "cancelled", "{d}");
+    // Nothing serves (there was no previous release), the app is back to developing.
+    assert_eq!(
+        p.get("alice", "/paas/api/v1/apps/hello/").await.data()["app"]["state"],
+        1
+    );
+    p.post(
+        "alice",
+        &format!("/paas/api/v1/apps/hello/modules/default/deployments/{id}/cancel/"),
+        json!({}),
+    )
+    .await
+    .failed(409);
+}

@@ -239,3 +239,21 @@ impl Platform {
         }
     }
 }
+
+/// Sample `hello` with a pre-release hook (`scripts.pre_release_hook`) added.
+pub(crate) fn hello_with_hook(hook: &str) -> Vec<u8> {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/samples/hello");
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["server.py", "app_desc.yaml"] {
+        std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+    }
+    let desc = std::fs::read_to_string(src.join("app_desc.yaml")).unwrap();
+    let desc = desc.replace(
+        "    processes:\n",
+        &format!("    scripts:\n      pre_release_hook: {hook:?}\n    processes:\n"),
+    );
+    std::fs::write(dir.path().join("app_desc.yaml"), desc).unwrap();
+    bk_engine::package::pack_dir(dir.path(), &bk_engine::package::Limits::default())
+        .unwrap()
+        .0
+}
