@@ -36,8 +36,8 @@ use crate::store::{
 pub use access::Caller;
 pub use apps::{AppDetail, CreateApp, CreatedApp, UpdateApp};
 pub use deploy::{
-    DeployRequest, DeployRuntime, DeploySettings, DeploymentView, InstanceView, LogRead, LogsView,
-    MAX_PACKAGE_BYTES, UploadedView,
+    DeployRequest, DeployRuntime, DeploySettings, DeploymentView, EventLog, InstanceView, LogRead,
+    LogsView, MAX_PACKAGE_BYTES, Released, UploadedView,
 };
 pub use env_vars::{EnvVarQuery, SetEnvVar, UnsetEnvVar};
 pub use modules::CreateModule;

@@ -7,6 +7,7 @@
 //! stores) and the service needs the driver to start deployments. Without it, deploy calls
 //! answer 503. See ARCHITECTURE.md, "The deployment state machine".
 
+mod compat;
 mod driver;
 mod ops;
 mod processes;
@@ -27,6 +28,7 @@ use crate::deploy::feeder::RouteFeeder;
 use crate::deploy::packages::PackageStore;
 use crate::error::{EngineError, Result};
 
+pub use compat::{EventLog, Released};
 pub use ops::{DeployRequest, DeploymentView, InstanceView, LogsView};
 pub use processes::LogRead;
 pub use upload::{MAX_PACKAGE_BYTES, UploadedView};
