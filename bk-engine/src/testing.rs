@@ -206,9 +206,6 @@ impl DeployEngine {
         key: SecretKey,
         settings: crate::service::DeploySettings,
     ) -> Self {
-        use crate::deploy::feeder::RouteFeeder;
-        use crate::deploy::local::LocalBackend;
-        use crate::deploy::packages::FsPackageStore;
         let url = format!("sqlite://{}", data.join("engine.db").display());
         let db = Db::connect(&url, &DbOptions::default())
             .await
@@ -224,46 +221,23 @@ impl DeployEngine {
         )
         .await
         .expect("open engine");
-        let runner = Arc::new(bk_agent::NativeRunner::new(
-            bk_agent::NativeConfig::detect(),
-            clock.clone(),
-        ));
-        let logs = bk_agent::LogStore::new(data.join("logs"), bk_agent::LogPolicy::default())
-            .expect("logs");
-        let releases_root = data.join("releases");
         // Test processes run side by side, each with its own supervisor: give each its own
         // slice of the port range, so two do not hand out the same free port at once.
         let mut sup_cfg = bk_agent::SupervisorConfig::new("local");
         let slice = u16::try_from(std::process::id() % 40).unwrap_or(0);
         let first = 20_000 + slice * 250;
         sup_cfg.ports = first..=first + 249;
-        let supervisor = bk_agent::Supervisor::new(
-            sup_cfg,
-            runner,
-            Arc::new(bk_agent::ReleaseLayout::new(&releases_root)),
-            logs,
-            clock,
-        )
-        .expect("supervisor");
-        let packages = Arc::new(FsPackageStore::new(data.join("packages")).expect("packages"));
-        let backend = Arc::new(LocalBackend::new(
-            supervisor.clone(),
-            releases_root,
-            packages.clone(),
-            "local",
-        ));
         let router = crate::router::RouterHandle::new(crate::router::ProxyOptions::default());
-        let feeder = Arc::new(RouteFeeder::new(
-            backend.clone(),
+        let supervisor = crate::app::attach_local_deploy(
+            &service,
+            data,
             router.clone(),
             crate::router::HostSettings::default(),
-        ));
-        service
-            .attach_deploy(crate::service::DeployRuntime::new(
-                backend, packages, feeder, settings,
-            ))
-            .await
-            .expect("attach deploy");
+            sup_cfg,
+            settings,
+        )
+        .await
+        .expect("attach deploy");
         let platform = bk_core::http::stack::wrap(
             crate::http::router(service.clone()).merge(bk_core::http::stack::ops_routes()),
             crate::SERVICE,
