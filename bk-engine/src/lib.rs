@@ -1,8 +1,9 @@
 //! `bk-engine`: the app engine. It owns apps (code, name, modules, developers, env vars,
 //! encrypted app secrets, an audit log), releases and deployments (a persisted state
 //! machine driven against a [`deploy::backend::DeployBackend`]; the local backend runs apps
-//! on this host under bk-agent's supervisor), and feeds the app [`router`]; it serves the developer API (`/paas/api/v1/`), the V7 resource paths
-//! (`/paas/api/bkapps/...`) and the V6 appengine API (`/v1/`).
+//! on this host under bk-agent's supervisor), and feeds the app [`router`]; it serves the
+//! developer API (`/paas/api/v1/`), the V7 resource paths (`/paas/api/bkapps/...`) and the
+//! V6 appengine API (`/v1/`).
 //!
 //! Use: build [`service::EngineService`] over stores ([`store::sql::SqlStore`] implements
 //! every store trait), a `TokenVerifier` and a `UserDirectory` (login, in process or over

@@ -459,3 +459,59 @@ async fn a_deployment_can_be_cancelled() {
     .await
     .failed(409);
 }
+
+#[tokio::test]
+async fn instances_get_the_contract_env_with_user_vars_over_the_package() {
+    let p = platform().await;
+    p.create_app("alice", "hello").await;
+    p.post(
+        "alice",
+        "/paas/api/v1/apps/hello/env_vars/",
+        json!({"vars": [
+            {"key": "HELLO_MESSAGE", "value": "from the user", "scope": "stag"},
+            {"key": "GREETING", "value": "hi there"},
+        ]}),
+    )
+    .await
+    .data();
+    let hook = "echo env: $GREETING/$BKAPP_GREETING/$APP_ID/$BK_ENV/$BKPAAS_SUB_PATH/${PORT:-noport}/${BKPAAS_APP_SECRET:+secret}";
+    let up = p
+        .upload_raw("alice", "hello", "default", hello_with_hook(hook))
+        .await;
+    let digest = up.data()["digest"].as_str().unwrap().to_owned();
+    let id = p
+        .start_deploy("alice", "hello", "default", "stag", &digest)
+        .await;
+    assert_eq!(
+        p.wait_deployment("hello", "default", &id).await["state"],
+        "succeeded"
+    );
+    let log = p.deploy_log("hello", "default", &id).await;
+    assert!(
+        log.iter()
+            .any(|l| l == "hook: env: hi there/hi there/hello/testing//t/hello//noport/secret"),
+        "{log:?}"
+    );
+    let (_, body) = p.app_get("/t/hello/").await;
+    assert_eq!(
+        body["message"], "from the user",
+        "user vars win over app_desc"
+    );
+    // The release keeps its snapshot: changing a var later does not change it.
+    p.post(
+        "alice",
+        "/paas/api/v1/apps/hello/env_vars/",
+        json!({"vars": [{"key": "HELLO_MESSAGE", "value": "changed", "scope": "stag"}]}),
+    )
+    .await
+    .data();
+    let base = "/paas/api/v1/apps/hello/modules/default/envs/stag/processes";
+    p.post("alice", &format!("{base}/restart/"), json!({}))
+        .await
+        .data();
+    let (_, body) = p.app_get("/t/hello/").await;
+    assert_eq!(
+        body["message"], "from the user",
+        "a restart keeps the release's snapshot"
+    );
+}
