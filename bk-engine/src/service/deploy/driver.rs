@@ -249,6 +249,14 @@ impl Run {
     }
 }
 
+/// Whether the offline moved the app to "going offline" when it started (prod of an
+/// online app).
+pub(super) fn going_offline(d: &Deployment) -> bool {
+    d.kind == OperationKind::Offline
+        && d.env == crate::model::Env::Prod
+        && d.prev_app_state == AppState::Online
+}
+
 impl EngineService {
     /// Drive deployment `d` to a terminal state (the reconciler spawns this).
     pub(super) async fn drive(self: Arc<Self>, d: Deployment) {
@@ -307,7 +315,9 @@ impl EngineService {
             Ok(record) => {
                 let app_state = match kind {
                     OperationKind::Deploy => Some((app_deploying, AppState::deployed(run.d.env))),
-                    OperationKind::Offline => None,
+                    OperationKind::Offline => {
+                        going_offline(&run.d).then_some((AppState::GoingOffline, AppState::Offline))
+                    }
                 };
                 (DeployState::Succeeded, None, app_state, Some(record))
             }

@@ -257,6 +257,10 @@ impl EngineService {
                     .map_err(|e| EngineError::Conflict(e.0))?;
                 Some((app.state, AppState::deploying(env)))
             }
+            // V6: a prod offline of an online app shows "going offline" while it runs.
+            OperationKind::Offline if env == Env::Prod && app.state == AppState::Online => {
+                Some((app.state, AppState::GoingOffline))
+            }
             OperationKind::Offline => None,
         };
         let timeout = i64::try_from(rt.settings.deploy_timeout.as_millis()).unwrap_or(i64::MAX);

@@ -42,8 +42,11 @@ impl EngineService {
                 d.kind.as_str(),
                 d.state
             );
-            let app_state = (d.kind == OperationKind::Deploy)
-                .then_some((AppState::deploying(d.env), d.prev_app_state));
+            let app_state = match d.kind {
+                OperationKind::Deploy => Some((AppState::deploying(d.env), d.prev_app_state)),
+                OperationKind::Offline => super::driver::going_offline(&d)
+                    .then_some((AppState::GoingOffline, d.prev_app_state)),
+            };
             let t = Transition {
                 id: d.id.clone(),
                 from: d.state,

@@ -187,15 +187,17 @@ async fn rollback_makes_a_new_release_from_an_earlier_one() {
 
 #[tokio::test]
 async fn engine_restart_mid_deploy_ends_the_deployment_truly() {
-    let mut p = platform().await;
+    let mut settings = bk_engine::testing::test_deploy_settings();
+    settings.ready_timeout = Duration::from_secs(60);
+    let mut p = platform_with(settings).await;
     p.create_app("alice", "hello").await;
     let first = p.deploy("hello", "default", "stag", "hello").await;
     assert_eq!(first["state"], "succeeded");
-    let digest = p.upload("alice", "hello", "default", "hello-v3").await;
+    // Never ready: the deployment waits in health_checking while the engine "crashes".
+    let digest = p.upload("alice", "hello", "default", "unhealthy").await;
     let id = p
         .start_deploy("alice", "hello", "default", "stag", &digest)
         .await;
-    // Let it get going, then "crash" the engine.
     let until = std::time::Instant::now() + PATIENCE;
     loop {
         let d = p
@@ -204,39 +206,50 @@ async fn engine_restart_mid_deploy_ends_the_deployment_truly() {
                 &format!("/paas/api/v1/apps/hello/modules/default/deployments/{id}/"),
             )
             .await;
-        let s = d.data()["state"].as_str().unwrap().to_owned();
-        if s != "pending" && s != "validating" {
+        if d.data()["state"] == "health_checking" {
             break;
         }
-        assert!(std::time::Instant::now() < until);
+        assert!(std::time::Instant::now() < until, "{}", d.body);
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    p.restart().await;
-    let d = p.wait_deployment("hello", "default", &id).await;
-    assert!(
-        d["state"] == "failed" || d["state"] == "succeeded",
-        "a true end state: {d}"
+    assert_eq!(
+        p.get("alice", "/paas/api/v1/apps/hello/").await.data()["app"]["state"],
+        8,
+        "deploying to test"
     );
-    if d["state"] == "failed" {
-        assert!(
-            d["reason"].as_str().unwrap().contains("engine restarted"),
-            "{d}"
-        );
-        // The previous release serves again once its instance, restarted with the
-        // platform, is ready.
-        let body = p.app_wait_ok("/t/hello/").await;
-        let status = 200;
-        assert_eq!(
-            (status, body["message"].as_str()),
-            (200, Some("hello from app_desc")),
-            "{body}"
-        );
-        assert_eq!(
-            p.get("alice", "/paas/api/v1/apps/hello/").await.data()["app"]["state"],
-            3
-        );
-    }
-    // Nothing is left unfinished, and a new deploy works.
+    p.restart().await;
+    // Ended by the new engine's reconciler at start-up, with the reason.
+    let d = p
+        .get(
+            "alice",
+            &format!("/paas/api/v1/apps/hello/modules/default/deployments/{id}/"),
+        )
+        .await;
+    let d = d.data();
+    assert_eq!(d["state"], "failed", "{d}");
+    assert!(
+        d["reason"]
+            .as_str()
+            .unwrap()
+            .contains("engine restarted while the deploy was health_checking"),
+        "{d}"
+    );
+    assert_eq!(
+        p.get("alice", "/paas/api/v1/apps/hello/").await.data()["app"]["state"],
+        3,
+        "back to in test"
+    );
+    // The previous release serves again once its instance, restarted with the platform,
+    // is ready; nothing of the failed release runs.
+    let body = p.app_wait_ok("/t/hello/").await;
+    assert_eq!(body["message"], "hello from app_desc");
+    let procs = p
+        .get(
+            "alice",
+            "/paas/api/v1/apps/hello/modules/default/envs/stag/processes/",
+        )
+        .await;
+    assert_eq!(procs.data().as_array().unwrap().len(), 1, "{}", procs.body);
     let again = p.deploy("hello", "default", "stag", "hello-v3").await;
     assert_eq!(again["state"], "succeeded", "{again}");
 }

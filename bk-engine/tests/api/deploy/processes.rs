@@ -182,3 +182,42 @@ async fn stop_start_and_offline() {
     assert_eq!(p.app_get("/t/hello/").await.0, 404);
     assert!(running(&p).await.is_empty());
 }
+
+#[tokio::test]
+async fn prod_goes_online_then_offline_with_the_v6_states() {
+    let p = platform().await;
+    p.create_app("alice", "hello").await;
+    let state = || async {
+        p.get("alice", "/paas/api/v1/apps/hello/").await.data()["app"]["state"].clone()
+    };
+    assert_eq!(
+        p.deploy("hello", "default", "stag", "hello").await["state"],
+        "succeeded"
+    );
+    assert_eq!(state().await, 3);
+    assert_eq!(
+        p.deploy("hello", "default", "prod", "hello-v3").await["state"],
+        "succeeded"
+    );
+    assert_eq!(state().await, 4, "online");
+    let (s, body) = p.app_get("/o/hello/").await;
+    assert_eq!(
+        (s, body["message"].as_str(), body["env"].as_str()),
+        (200, Some("hello from v3 prod"), Some("prod"))
+    );
+    let r = p
+        .post(
+            "alice",
+            "/paas/api/v1/apps/hello/modules/default/envs/prod/offline/",
+            json!({}),
+        )
+        .await;
+    let id = r.data()["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        p.wait_deployment("hello", "default", &id).await["state"],
+        "succeeded"
+    );
+    assert_eq!(state().await, 0, "offline");
+    assert_eq!(p.app_get("/o/hello/").await.0, 404);
+    assert_eq!(p.app_get("/t/hello/").await.0, 200, "stag is untouched");
+}
