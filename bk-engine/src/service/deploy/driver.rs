@@ -249,6 +249,24 @@ impl Run {
     }
 }
 
+impl EngineService {
+    /// Tell the router feeder which module `/t/<code>/` and `/o/<code>/` serve.
+    pub(super) async fn feed_default_module(&self, code: &str) -> Result<()> {
+        let rt = self.runtime()?;
+        if let Some(m) = self
+            .stores
+            .modules
+            .modules(code)
+            .await?
+            .into_iter()
+            .find(|m| m.is_default)
+        {
+            rt.feeder.set_default_module(code, m.name.as_str());
+        }
+        Ok(())
+    }
+}
+
 /// Whether the offline moved the app to "going offline" when it started (prod of an
 /// online app).
 pub(super) fn going_offline(d: &Deployment) -> bool {
@@ -272,6 +290,7 @@ impl EngineService {
     async fn drive_inner(self: Arc<Self>, d: Deployment) -> Result<()> {
         let rt = self.runtime()?.clone();
         let slot = slot_of(&d.app_code, &d.module, d.env)?;
+        self.feed_default_module(d.app_code.as_str()).await?;
         let lock = rt.slot_lock(&slot);
         let _held = lock.lock().await;
         let mut cancel = rt.cancel_rx(&d.id);

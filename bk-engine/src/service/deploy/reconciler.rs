@@ -17,6 +17,7 @@ impl EngineService {
         let rt = self.runtime()?.clone();
         for record in self.stores.deployments.slot_records().await? {
             let slot = slot_of(&record.app_code, &record.module, record.env)?;
+            self.feed_default_module(record.app_code.as_str()).await?;
             let set = match self.serving_set(&record).await {
                 Ok(s) => s,
                 Err(e) => {

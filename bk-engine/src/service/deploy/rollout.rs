@@ -14,7 +14,7 @@ use crate::deploy::local::instance_id;
 
 /// Why new instances did not become ready.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct NotReady(pub String);
+pub(super) struct NotReady(pub String, pub Option<InstanceId>);
 
 /// The instance ids of `set`.
 pub(super) fn ids(slot: &Slot, set: &ReleaseSet) -> Vec<InstanceId> {
@@ -64,7 +64,7 @@ impl DeployRuntime {
                 .backend
                 .observe(slot)
                 .await
-                .map_err(|e| NotReady(format!("cannot observe instances: {e}")))?;
+                .map_err(|e| NotReady(format!("cannot observe instances: {e}"), None))?;
             let by_id: HashMap<&InstanceId, &ObservedInstance> =
                 observed.iter().map(|i| (&i.status.id, i)).collect();
             let mut waiting = Vec::new();
@@ -72,7 +72,7 @@ impl DeployRuntime {
                 match by_id.get(id) {
                     Some(i) => {
                         if let Some(why) = crashed(i) {
-                            return Err(NotReady(why));
+                            return Err(NotReady(why, Some(id.clone())));
                         }
                         if i.status.state != InstanceState::Ready {
                             waiting.push(format!(
@@ -95,13 +95,16 @@ impl DeployRuntime {
             }
             match tokio::time::timeout_at(deadline, rx.changed()).await {
                 Ok(Ok(())) => {}
-                Ok(Err(_)) => return Err(NotReady("the backend went away".into())),
+                Ok(Err(_)) => return Err(NotReady("the backend went away".into(), None)),
                 Err(_) => {
-                    return Err(NotReady(format!(
-                        "not ready within {} s: {}",
-                        self.settings.ready_timeout.as_secs(),
-                        waiting.join("; ")
-                    )));
+                    return Err(NotReady(
+                        format!(
+                            "not ready within {} s: {}",
+                            self.settings.ready_timeout.as_secs(),
+                            waiting.join("; ")
+                        ),
+                        want.first().cloned(),
+                    ));
                 }
             }
         }
@@ -141,6 +144,36 @@ impl DeployRuntime {
             }
         }
         late
+    }
+
+    /// The last lines an instance wrote (its previous process's when the current one has
+    /// written nothing yet), for the deploy log of a failed start.
+    pub(super) async fn output_tail(&self, id: &InstanceId) -> Vec<String> {
+        const TAIL: u64 = 2048;
+        for previous in [false, true] {
+            let Ok(end) = self.backend.read_log(id, previous, u64::MAX, 0).await else {
+                continue;
+            };
+            let from = end.next_offset.saturating_sub(TAIL);
+            let Ok(chunk) = self
+                .backend
+                .read_log(id, previous, from, TAIL as usize)
+                .await
+            else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&chunk.data);
+            // A read from the middle starts mid-line: drop that partial line.
+            let lines: Vec<&str> = text.lines().skip(usize::from(from > 0)).collect();
+            if !lines.is_empty() {
+                let start = lines.len().saturating_sub(20);
+                return lines[start..]
+                    .iter()
+                    .map(|l| format!("{id}: {l}"))
+                    .collect();
+            }
+        }
+        Vec::new()
     }
 
     /// How long hooks may run.
