@@ -154,9 +154,21 @@ impl Run {
             .map_err(|e| Stop::Failed(format!("starting instances: {e}")))?;
 
         self.step(DeployState::HealthChecking, None).await?;
-        rt.wait_ready(&self.slot, &new)
-            .await
-            .map_err(|e| Stop::Failed(e.0))?;
+        if let Err(e) = rt.wait_ready(&self.slot, &new).await {
+            if let Some(id) = &e.1 {
+                let tail = rt.output_tail(id).await;
+                if !tail.is_empty() {
+                    let at = self.svc.clock.now_ms();
+                    let _ = self
+                        .svc
+                        .stores
+                        .deployments
+                        .append_log(&self.d.id, at, &tail)
+                        .await;
+                }
+            }
+            return Err(Stop::Failed(e.0));
+        }
 
         self.step(DeployState::Switching, None).await?;
         rt.switch(&self.slot, Some(&new)).await;
@@ -354,8 +366,12 @@ impl EngineService {
                             .into(),
                     ),
                 };
-                let app_state =
-                    (kind == OperationKind::Deploy).then_some((app_deploying, prev_app_state));
+                let app_state = match kind {
+                    OperationKind::Deploy => Some((app_deploying, prev_app_state)),
+                    OperationKind::Offline => {
+                        going_offline(&run.d).then_some((AppState::GoingOffline, prev_app_state))
+                    }
+                };
                 (to, Some(reason), app_state, None)
             }
         };

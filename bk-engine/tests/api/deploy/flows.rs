@@ -116,6 +116,15 @@ async fn failed_deploys_leave_the_previous_release_serving() {
         reason.contains("exited with code 3") || reason.contains("code 3"),
         "{reason}"
     );
+    // The crashed instance's own words are in the deploy log.
+    let log = p
+        .deploy_log("hello", "default", d["id"].as_str().unwrap())
+        .await;
+    assert!(
+        log.iter()
+            .any(|l| l.ends_with("crasher: exiting with status 3")),
+        "{log:?}"
+    );
     let (status, after) = p.app_get("/t/hello/").await;
     assert_eq!(status, 200);
     assert_eq!(after["pid"], before["pid"]);
@@ -449,6 +458,25 @@ async fn a_deployment_can_be_cancelled() {
     let id = p
         .start_deploy("alice", "hello", "default", "stag", &digest)
         .await;
+    // A second operation of the same slot while this one runs is refused.
+    let m = p
+        .post(
+            "alice",
+            "/paas/api/v1/apps/hello/modules/default/envs/stag/deployments/",
+            json!({"package": digest}),
+        )
+        .await
+        .failed(409);
+    assert!(m.contains("wait"), "{m}");
+    let m = p
+        .post(
+            "alice",
+            "/paas/api/v1/apps/hello/modules/default/envs/stag/offline/",
+            json!({}),
+        )
+        .await
+        .failed(409);
+    assert!(m.contains("wait"), "{m}");
     let r = p
         .post(
             "alice",
