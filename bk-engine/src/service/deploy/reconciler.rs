@@ -29,8 +29,15 @@ impl EngineService {
             if let Err(e) = rt.backend.apply(&slot, &sets).await {
                 tracing::error!(error = %e, app = record.app_code.as_str(), "cannot restore a serving slot");
             }
-            rt.feeder
-                .set_serving(&slot, set.as_ref().map(super::rollout::serving));
+            match (&set, &record.release_id) {
+                // Stopped: the route stays and answers 503 until started again.
+                (None, Some(release)) if record.stopped => {
+                    rt.switch_stopped(&slot, release).await;
+                }
+                _ => rt
+                    .feeder
+                    .set_serving(&slot, set.as_ref().map(super::rollout::serving)),
+            }
         }
         rt.feeder.spawn();
         for d in self.stores.deployments.unfinished_deployments().await? {

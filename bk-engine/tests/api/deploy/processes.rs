@@ -221,3 +221,47 @@ async fn prod_goes_online_then_offline_with_the_v6_states() {
     assert_eq!(p.app_get("/o/hello/").await.0, 404);
     assert_eq!(p.app_get("/t/hello/").await.0, 200, "stag is untouched");
 }
+
+#[tokio::test]
+async fn a_restarted_platform_runs_what_served_and_keeps_stopped_slots_stopped() {
+    let mut p = platform().await;
+    p.create_app("alice", "hello").await;
+    p.create_app("alice", "other").await;
+    assert_eq!(
+        p.deploy("hello", "default", "stag", "hello").await["state"],
+        "succeeded"
+    );
+    assert_eq!(
+        p.deploy("other", "default", "stag", "hello").await["state"],
+        "succeeded"
+    );
+    let base = "/paas/api/v1/apps/other/modules/default/envs/stag/processes";
+    p.post(
+        "alice",
+        &format!("{base}/web/scale/"),
+        json!({"replicas": 2}),
+    )
+    .await
+    .data();
+    p.post("alice", &format!("{base}/stop/"), json!({}))
+        .await
+        .data();
+    p.restart().await;
+    assert_eq!(p.app_wait_ok("/t/hello/").await["app"], "hello");
+    assert_eq!(p.app_get("/t/other/").await.0, 503, "stopped stays stopped");
+    p.post("alice", &format!("{base}/start/"), json!({}))
+        .await
+        .data();
+    let ready: Vec<_> = p
+        .get("alice", &format!("{base}/"))
+        .await
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["state"] == "ready")
+        .cloned()
+        .collect();
+    assert_eq!(ready.len(), 2, "the scale survived the restart");
+    assert_eq!(p.app_get("/t/other/").await.0, 200);
+}
