@@ -44,3 +44,56 @@ pub async fn open(
         },
     )))
 }
+
+/// Enable deploying on `service` with the local backend: app processes run on this host
+/// under an in-process `bk_agent::Supervisor` (what `bk up` embeds). `data` holds
+/// `packages/`, `releases/` and `logs/`; routes are published to `router`. Returns the
+/// supervisor, to shut it down (stopping every app process) when the platform stops.
+pub async fn attach_local_deploy(
+    service: &Arc<EngineService>,
+    data: &std::path::Path,
+    router: crate::router::RouterHandle,
+    hosts: crate::router::HostSettings,
+    supervisor_cfg: bk_agent::SupervisorConfig,
+    settings: crate::service::DeploySettings,
+) -> Result<bk_agent::Supervisor> {
+    use crate::deploy::feeder::RouteFeeder;
+    use crate::deploy::local::LocalBackend;
+    use crate::deploy::packages::FsPackageStore;
+    use crate::error::EngineError;
+
+    let clock = service.clock().clone();
+    let fail =
+        |what: &str, e: &dyn std::fmt::Display| EngineError::Internal(format!("{what}: {e}"));
+    let runner = Arc::new(bk_agent::NativeRunner::new(
+        bk_agent::NativeConfig::detect(),
+        clock.clone(),
+    ));
+    let logs = bk_agent::LogStore::new(data.join("logs"), bk_agent::LogPolicy::default())
+        .map_err(|e| fail("instance logs", &e))?;
+    let releases_root = data.join("releases");
+    let supervisor = bk_agent::Supervisor::new(
+        supervisor_cfg,
+        runner,
+        Arc::new(bk_agent::ReleaseLayout::new(&releases_root)),
+        logs,
+        clock,
+    )
+    .map_err(|e| fail("supervisor", &e))?;
+    let packages = Arc::new(
+        FsPackageStore::new(data.join("packages")).map_err(|e| fail("package store", &e))?,
+    );
+    let backend = Arc::new(LocalBackend::new(
+        supervisor.clone(),
+        releases_root,
+        packages.clone(),
+        "local",
+    ));
+    let feeder = Arc::new(RouteFeeder::new(backend.clone(), router, hosts));
+    service
+        .attach_deploy(crate::service::DeployRuntime::new(
+            backend, packages, feeder, settings,
+        ))
+        .await?;
+    Ok(supervisor)
+}

@@ -24,6 +24,10 @@ pub enum EngineError {
     /// The write conflicts with existing data or an invariant; the text says which.
     #[error("{0}")]
     Conflict(String),
+    /// A part the operation needs is not available now (deploying not enabled, a backend
+    /// that cannot be reached); the text says which.
+    #[error("{0}")]
+    Unavailable(String),
     /// A service the engine depends on (login) failed; already in wire form.
     #[error("{0}")]
     Upstream(ApiError),
@@ -56,6 +60,7 @@ impl From<EngineError> for ApiError {
             EngineError::Forbidden(d) => ApiError::with_detail(ErrorCode::PermissionDenied, d),
             EngineError::NotFound(what) => ApiError::with_detail(ErrorCode::NotFound, what),
             EngineError::Conflict(d) => ApiError::with_detail(ErrorCode::Conflict, d),
+            EngineError::Unavailable(d) => ApiError::with_detail(ErrorCode::Unavailable, d),
             EngineError::Upstream(e) => e,
             EngineError::Db(e) => e.into(),
             EngineError::Internal(msg) => ApiError::new(ErrorCode::Internal).caused_by(msg),

@@ -170,3 +170,103 @@ pub async fn spawn_engine(cfg: EngineConfig, login: Identity, clock: Arc<dyn Clo
         task,
     }
 }
+
+/// Timings for deploy tests: quick, but long enough for a python app to start on a loaded
+/// machine.
+pub fn test_deploy_settings() -> crate::service::DeploySettings {
+    crate::service::DeploySettings {
+        deploy_timeout: std::time::Duration::from_secs(120),
+        ready_timeout: std::time::Duration::from_secs(20),
+        drain_timeout: std::time::Duration::from_secs(5),
+        hook_timeout: std::time::Duration::from_secs(20),
+        grace_ms: 3_000,
+    }
+}
+
+/// An engine with deploying enabled: the local backend (real processes under an
+/// in-process supervisor), the app router in front of the engine's routes, all on
+/// 127.0.0.1:0. `data` holds the database, packages, releases and logs, so a second
+/// [`DeployEngine::start`] over the same directory is the same platform restarted.
+pub struct DeployEngine {
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    /// The service.
+    pub service: Arc<EngineService>,
+    /// The supervisor under the local backend.
+    pub supervisor: bk_agent::Supervisor,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl DeployEngine {
+    /// Start over `data` with login `login` and engine key `key`.
+    #[allow(clippy::expect_used)]
+    pub async fn start(
+        data: &std::path::Path,
+        login: Identity,
+        key: SecretKey,
+        settings: crate::service::DeploySettings,
+    ) -> Self {
+        let url = format!("sqlite://{}", data.join("engine.db").display());
+        let db = Db::connect(&url, &DbOptions::default())
+            .await
+            .expect("open sqlite");
+        let clock = bk_core::clock::system();
+        let service = crate::app::open(
+            db,
+            EngineConfig::default(),
+            login,
+            key,
+            clock.clone(),
+            Some(SERVICE_TOKEN.to_owned()),
+        )
+        .await
+        .expect("open engine");
+        // Test processes run side by side, each with its own supervisor: give each its own
+        // slice of the port range, so two do not hand out the same free port at once.
+        let mut sup_cfg = bk_agent::SupervisorConfig::new("local");
+        let slice = u16::try_from(std::process::id() % 40).unwrap_or(0);
+        let first = 20_000 + slice * 250;
+        sup_cfg.ports = first..=first + 249;
+        let router = crate::router::RouterHandle::new(crate::router::ProxyOptions::default());
+        let supervisor = crate::app::attach_local_deploy(
+            &service,
+            data,
+            router.clone(),
+            crate::router::HostSettings::default(),
+            sup_cfg,
+            settings,
+        )
+        .await
+        .expect("attach deploy");
+        let platform = bk_core::http::stack::wrap(
+            crate::http::router(service.clone()).merge(bk_core::http::stack::ops_routes()),
+            crate::SERVICE,
+        );
+        let app = crate::router::front(router, platform);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
+        });
+        Self {
+            base_url: format!("http://{addr}"),
+            service,
+            supervisor,
+            task,
+        }
+    }
+
+    /// Stop serving and stop every app process (what SIGTERM to `bk up` does), without
+    /// waiting for running deployments: they are left as a crash would leave them.
+    pub async fn stop(self) {
+        self.service.abort_deployments();
+        self.task.abort();
+        self.supervisor.shutdown().await;
+    }
+}

@@ -5,4 +5,6 @@
 
 pub mod agents;
 pub mod backend;
+pub mod feeder;
+pub mod local;
 pub mod packages;

@@ -47,6 +47,8 @@ pub type AppState = Arc<EngineService>;
         (name = "env_vars", description = "Env vars of an app"),
         (name = "secrets", description = "App secrets (`bk_app_secret`)"),
         (name = "audit", description = "Who changed what"),
+        (name = "deploy", description = "Packages, releases, deployments, rollback, offline"),
+        (name = "processes", description = "Instances of a deployed module: scale, restart, stop, start, logs"),
         (name = "v7", description = "PaaS V7 resource paths (bkapi-paasv3 shapes)"),
         (name = "agents", description = "Hosts running bk-agent (superusers)"),
     )

@@ -4,15 +4,20 @@
 
 mod app;
 mod audit;
+mod deployment;
 mod env;
 mod env_var;
 mod member;
 mod module;
+mod release;
 mod secret;
 mod state;
 
 pub use app::{App, AppName, AppPatch, Language, NewApp, RESERVED_CODES, new_app_code};
 pub use audit::{AuditEntry, AuditQuery, Page};
+pub use deployment::{
+    DeployLogLine, DeployState, Deployment, OperationKind, SlotRecord, Transition,
+};
 pub use env::Env;
 pub use env_var::{
     EnvScope, EnvVar, EnvVarFilter, EnvVarKey, MAX_DESCRIPTION_CHARS, MAX_VALUE_BYTES, NewEnvVar,
@@ -20,6 +25,7 @@ pub use env_var::{
 };
 pub use member::{Member, MemberRole};
 pub use module::{Module, ModuleName, NewModule};
+pub use release::{Formation, Release, ReleaseSource, UploadedPackage};
 pub use secret::{SealedSecret, StoredSecret};
 pub use state::{AppState, GuardError};
 

@@ -11,6 +11,7 @@
 mod access;
 mod apps;
 mod audit;
+mod deploy;
 mod directory;
 mod env_vars;
 mod members;
@@ -27,10 +28,17 @@ use bk_core::identity::{TokenVerifier, UserDirectory};
 use crate::config::EngineConfig;
 use crate::model::AuditEntry;
 use crate::secret::{SecretBox, SecretKey};
-use crate::store::{AppStore, AuditStore, EnvVarStore, MemberStore, ModuleStore, SecretStore};
+use crate::store::{
+    AppStore, AuditStore, DeploymentStore, EnvVarStore, MemberStore, ModuleStore, ReleaseStore,
+    SecretStore,
+};
 
 pub use access::Caller;
 pub use apps::{AppDetail, CreateApp, CreatedApp, UpdateApp};
+pub use deploy::{
+    DeployRequest, DeployRuntime, DeploySettings, DeploymentView, EventLog, InstanceView, LogRead,
+    LogsView, MAX_PACKAGE_BYTES, Released, UploadedView,
+};
 pub use env_vars::{EnvVarQuery, SetEnvVar, UnsetEnvVar};
 pub use modules::CreateModule;
 pub use secrets::{RevealedSecret, SecretInfo};
@@ -54,13 +62,25 @@ pub struct Stores {
     pub secrets: Arc<dyn SecretStore>,
     /// Audit log.
     pub audit: Arc<dyn AuditStore>,
+    /// Uploaded packages and releases.
+    pub releases: Arc<dyn ReleaseStore>,
+    /// Deployments, their logs, slots.
+    pub deployments: Arc<dyn DeploymentStore>,
 }
 
 impl Stores {
     /// All of them from one object implementing every store trait (the SQL store does).
     pub fn all<S>(s: Arc<S>) -> Self
     where
-        S: AppStore + ModuleStore + MemberStore + EnvVarStore + SecretStore + AuditStore + 'static,
+        S: AppStore
+            + ModuleStore
+            + MemberStore
+            + EnvVarStore
+            + SecretStore
+            + AuditStore
+            + ReleaseStore
+            + DeploymentStore
+            + 'static,
     {
         Self {
             apps: s.clone(),
@@ -68,6 +88,8 @@ impl Stores {
             members: s.clone(),
             env_vars: s.clone(),
             secrets: s.clone(),
+            releases: s.clone(),
+            deployments: s.clone(),
             audit: s,
         }
     }
@@ -99,6 +121,7 @@ pub struct EngineService {
     secret_box: SecretBox,
     clock: Arc<dyn Clock>,
     service_token_hash: Option<String>,
+    deploy: std::sync::OnceLock<Arc<DeployRuntime>>,
 }
 
 impl EngineService {
@@ -115,6 +138,7 @@ impl EngineService {
                 .service_token
                 .filter(|t| !t.is_empty())
                 .map(|t| crypto::sha256_hex(t.as_bytes())),
+            deploy: std::sync::OnceLock::new(),
         }
     }
 

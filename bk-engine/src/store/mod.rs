@@ -10,7 +10,10 @@
 //! least one.
 
 pub mod agents;
+mod deploy;
 pub mod sql;
+
+pub use deploy::{DeploymentStore, MAX_LOG_LINE_BYTES, MAX_LOG_LINES, ReleaseStore};
 
 use async_trait::async_trait;
 use bk_core::clock::Millis;

@@ -3,6 +3,7 @@
 
 mod apps;
 mod bad_input;
+mod deploy;
 mod env_vars;
 mod http_support;
 mod origin;

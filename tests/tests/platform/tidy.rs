@@ -7,7 +7,10 @@ use std::process::Command;
 fn allowed(from: &str, to: &str) -> bool {
     match from {
         "bk-core" => to == from,
-        "bk-auth" | "bk-esb" | "bk-engine" | "bk-agent" => to == "bk-core" || to == from,
+        // The engine embeds the agent's supervisor for its local deploy backend (`bk up`
+        // runs apps in process); the agent never knows the engine.
+        "bk-engine" => matches!(to, "bk-core" | "bk-engine" | "bk-agent"),
+        "bk-auth" | "bk-esb" | "bk-agent" => to == "bk-core" || to == from,
         "bk-bins" => matches!(
             to,
             "bk-core" | "bk-auth" | "bk-esb" | "bk-engine" | "bk-agent"

@@ -4,9 +4,11 @@
 
 mod apps;
 mod audit;
+mod deploy;
 mod env_vars;
 mod members;
 mod modules;
+mod processes;
 mod secrets;
 
 use axum::extract::DefaultBodyLimit;
@@ -37,5 +39,24 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     let big = OpenApiRouter::new()
         .routes(routes!(env_vars::list, env_vars::set))
         .layer(DefaultBodyLimit::max(ENV_VARS_LIMIT));
-    small.merge(big)
+    let deploying = OpenApiRouter::new()
+        .routes(routes!(deploy::releases))
+        .routes(routes!(deploy::create))
+        .routes(routes!(deploy::rollback))
+        .routes(routes!(deploy::offline))
+        .routes(routes!(deploy::list))
+        .routes(routes!(deploy::get))
+        .routes(routes!(deploy::cancel))
+        .routes(routes!(deploy::logs))
+        .routes(routes!(processes::list))
+        .routes(routes!(processes::scale))
+        .routes(routes!(processes::restart))
+        .routes(routes!(processes::stop))
+        .routes(routes!(processes::start))
+        .routes(routes!(processes::logs))
+        .layer(DefaultBodyLimit::max(JSON_LIMIT));
+    let packages = OpenApiRouter::new()
+        .routes(routes!(deploy::upload))
+        .layer(DefaultBodyLimit::max(crate::service::MAX_PACKAGE_BYTES));
+    small.merge(big).merge(deploying).merge(packages)
 }

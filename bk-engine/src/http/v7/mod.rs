@@ -6,6 +6,7 @@
 //! clusters, market products) are present with neutral values, so clients reading them do
 //! not break.
 
+mod deploy;
 mod lists;
 mod modules;
 mod shape;
@@ -21,4 +22,19 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(lists::detailed))
         .routes(routes!(modules::list))
         .routes(routes!(modules::info))
+        .routes(routes!(deploy::create))
+        .routes(routes!(deploy::result))
+        .routes(routes!(deploy::lists))
+        .routes(routes!(deploy::offline))
+        .routes(routes!(deploy::offline_result))
+        .routes(routes!(deploy::released_state))
+        .routes(routes!(deploy::released_info))
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(deploy::source_package))
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::service::MAX_PACKAGE_BYTES,
+                )),
+        )
 }

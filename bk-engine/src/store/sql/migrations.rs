@@ -6,7 +6,7 @@ use bk_core::db::migrate::{Migration, MigrationSet};
 /// This crate's migration history (component `engine`).
 pub(super) static ENGINE: MigrationSet = MigrationSet {
     component: "engine",
-    migrations: &[V1, V3],
+    migrations: &[V1, V2, V3],
 };
 
 // `module = ''` means "all modules" in engine_env_vars: NULL would let duplicates through
@@ -95,8 +95,90 @@ CREATE INDEX engine_audit_logged_at ON engine_audit (logged_at);
     overrides: &[],
 };
 
-// Agents (H9b). Numbered 3: V2 (releases, deployments) is written in parallel. Assignments
-// are sealed with the engine key (specs carry app secrets in their env).
+// Releases and deployments. Deployment log lines are bounded per deployment by the
+// store (`MAX_LOG_LINES`); JSON columns hold serde values the engine alone reads.
+const V2: Migration = Migration {
+    version: 2,
+    name: "packages, releases, deployments, deploy logs, slots",
+    sql: r"
+CREATE TABLE engine_packages (
+    app_code VARCHAR(32) NOT NULL,
+    module VARCHAR(32) NOT NULL,
+    digest VARCHAR(64) NOT NULL,
+    size BIGINT NOT NULL,
+    version VARCHAR(64) NOT NULL,
+    description TEXT NOT NULL,
+    uploaded_by VARCHAR(64) NOT NULL,
+    uploaded_at BIGINT NOT NULL,
+    PRIMARY KEY (app_code, module, digest),
+    FOREIGN KEY (app_code) REFERENCES engine_apps (code) ON DELETE CASCADE
+);
+
+CREATE TABLE engine_releases (
+    id VARCHAR(36) NOT NULL PRIMARY KEY,
+    app_code VARCHAR(32) NOT NULL,
+    module VARCHAR(32) NOT NULL,
+    env VARCHAR(8) NOT NULL,
+    version VARCHAR(64) NOT NULL,
+    package_digest VARCHAR(64) NOT NULL,
+    package_size BIGINT NOT NULL,
+    formation TEXT NOT NULL,
+    config TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_by VARCHAR(64) NOT NULL,
+    created_at BIGINT NOT NULL,
+    FOREIGN KEY (app_code) REFERENCES engine_apps (code) ON DELETE CASCADE
+);
+CREATE INDEX engine_releases_app ON engine_releases (app_code, module, created_at);
+
+CREATE TABLE engine_deployments (
+    id VARCHAR(36) NOT NULL PRIMARY KEY,
+    kind VARCHAR(16) NOT NULL,
+    app_code VARCHAR(32) NOT NULL,
+    module VARCHAR(32) NOT NULL,
+    env VARCHAR(8) NOT NULL,
+    release_id VARCHAR(36),
+    state VARCHAR(16) NOT NULL,
+    reason TEXT,
+    prev_app_state SMALLINT NOT NULL,
+    cancel_requested SMALLINT NOT NULL,
+    log_seq BIGINT NOT NULL,
+    created_by VARCHAR(64) NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    deadline_at BIGINT NOT NULL,
+    FOREIGN KEY (app_code) REFERENCES engine_apps (code) ON DELETE CASCADE
+);
+CREATE INDEX engine_deployments_app ON engine_deployments (app_code, module, created_at);
+CREATE INDEX engine_deployments_state ON engine_deployments (state);
+
+CREATE TABLE engine_deploy_logs (
+    deployment_id VARCHAR(36) NOT NULL,
+    seq BIGINT NOT NULL,
+    logged_at BIGINT NOT NULL,
+    line TEXT NOT NULL,
+    PRIMARY KEY (deployment_id, seq),
+    FOREIGN KEY (deployment_id) REFERENCES engine_deployments (id) ON DELETE CASCADE
+);
+
+CREATE TABLE engine_slots (
+    app_code VARCHAR(32) NOT NULL,
+    module VARCHAR(32) NOT NULL,
+    env VARCHAR(8) NOT NULL,
+    release_id VARCHAR(36),
+    generation BIGINT NOT NULL,
+    replicas TEXT NOT NULL,
+    stopped SMALLINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (app_code, module, env),
+    FOREIGN KEY (app_code) REFERENCES engine_apps (code) ON DELETE CASCADE
+);
+",
+    overrides: &[],
+};
+
+// Agents and their assigned instances. Assignments are sealed with the engine key (specs
+// carry app secrets in their env).
 const V3: Migration = Migration {
     version: 3,
     name: "agents and their assigned instances",

@@ -13,10 +13,12 @@
 mod agents;
 mod apps;
 mod audit;
+mod deployments;
 mod env_vars;
 mod members;
 mod migrations;
 mod modules;
+mod releases;
 mod secrets;
 
 use bk_core::clock::Clock;

@@ -19,6 +19,7 @@ use crate::support;
 mod agents;
 mod apps;
 mod concurrency;
+mod deploy;
 mod env_vars;
 mod members;
 mod secrets;
@@ -26,6 +27,7 @@ mod secrets;
 use agents::*;
 use apps::*;
 use concurrency::*;
+use deploy::*;
 use env_vars::*;
 use members::*;
 use secrets::*;
@@ -47,7 +49,7 @@ where
     let store = SqlStore::new(t.db.clone());
     assert_eq!(
         store.migrate(&SystemClock).await.unwrap().versions,
-        vec![1, 3]
+        vec![1, 2, 3]
     );
     assert!(
         store
@@ -102,6 +104,9 @@ conformance!(
     concurrent_removals_keep_a_developer,
     concurrent_rotations_keep_two_live,
     agents_and_placements,
+    releases_and_packages_round_trip,
+    deployment_transitions_are_compare_and_set,
+    deploy_logs_are_bounded,
 );
 
 pub(crate) const T0: Millis = 1_700_000_000_000;
