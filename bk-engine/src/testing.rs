@@ -224,9 +224,10 @@ impl DeployEngine {
         // Test processes run side by side, each with its own supervisor: give each its own
         // slice of the port range, so two do not hand out the same free port at once.
         let mut sup_cfg = bk_agent::SupervisorConfig::new("local");
-        let slice = u16::try_from(std::process::id() % 40).unwrap_or(0);
-        let first = 20_000 + slice * 250;
-        sup_cfg.ports = first..=first + 249;
+        // 200 slices of 40 ports (20000-27999): a test starts a handful of instances.
+        let slice = u16::try_from(std::process::id() % 200).unwrap_or(0);
+        let first = 20_000 + slice * 40;
+        sup_cfg.ports = first..=first + 39;
         let router = crate::router::RouterHandle::new(crate::router::ProxyOptions::default());
         let supervisor = crate::app::attach_local_deploy(
             &service,
