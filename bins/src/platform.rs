@@ -59,12 +59,19 @@ pub async fn migrate(cfg: &BkConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A composed platform.
+pub struct Built {
+    /// Everything it serves.
+    pub router: Router,
+    /// The login service (maintenance, the bench).
+    pub login: std::sync::Arc<bk_auth::service::LoginService>,
+    /// The app processes of this host, stopped when the platform stops.
+    pub supervisor: Option<bk_agent::Supervisor>,
+}
+
 /// Compose the router of `mode` (the admin password of a first start from
 /// `BK_ADMIN_PASSWORD`).
-pub async fn build(
-    cfg: &BkConfig,
-    mode: Mode,
-) -> anyhow::Result<(Router, std::sync::Arc<bk_auth::service::LoginService>)> {
+pub async fn build(cfg: &BkConfig, mode: Mode) -> anyhow::Result<Built> {
     let admin_password = std::env::var("BK_ADMIN_PASSWORD").ok();
     build_with(cfg, mode, admin_password.as_deref()).await
 }
@@ -74,7 +81,7 @@ pub async fn build_with(
     cfg: &BkConfig,
     mode: Mode,
     admin_password: Option<&str>,
-) -> anyhow::Result<(Router, std::sync::Arc<bk_auth::service::LoginService>)> {
+) -> anyhow::Result<Built> {
     let forwarding = std::sync::Arc::new(cfg.forwarding()?);
     let db = open_db(cfg).await?;
     let esb_token = secrets::esb_token(&cfg.server.data_dir)?;
@@ -93,20 +100,40 @@ pub async fn build_with(
         );
     }
     let login = stack::wrap(opened.router.merge(stack::ops_routes()), bk_auth::SERVICE);
-    let router = match mode {
+    let (router, supervisor) = match mode {
         Mode::Platform => {
             // Login's routes first; every other path goes to the engine's stack (its own
-            // request ids, access lines and metrics labelled `engine`).
+            // request ids, access lines and metrics labelled `engine`); the app router in
+            // front takes `/t/`, `/o/`, `/<env>--<code>/` and app sub-domains.
             let engine = open_engine(cfg, db, opened.service.clone()).await?;
-            login.fallback_service(stack::wrap(
+            let apps =
+                bk_engine::router::RouterHandle::new(bk_engine::router::ProxyOptions::default());
+            let supervisor = bk_engine::app::attach_local_deploy(
+                &engine,
+                &cfg.server.data_dir.join("apps"),
+                apps.clone(),
+                bk_engine::router::HostSettings {
+                    root_domain: cfg.engine.root_domain(),
+                    apps_host: cfg.engine.apps_host(),
+                    platform_hosts: Vec::new(),
+                },
+                bk_agent::SupervisorConfig::new("local"),
+                bk_engine::service::DeploySettings::default(),
+            )
+            .await?;
+            let platform = login.fallback_service(stack::wrap(
                 bk_engine::http::router(engine),
                 bk_engine::SERVICE,
-            ))
+            ));
+            (bk_engine::router::front(apps, platform), Some(supervisor))
         }
-        Mode::LoginOnly => bk_auth::http::also_unprefixed(login, &opened.mount),
-    }
-    .layer(axum::Extension(forwarding));
-    Ok((router, opened.service))
+        Mode::LoginOnly => (bk_auth::http::also_unprefixed(login, &opened.mount), None),
+    };
+    Ok(Built {
+        router: router.layer(axum::Extension(forwarding)),
+        login: opened.service,
+        supervisor,
+    })
 }
 
 /// The engine over the same database, login in process for tokens and users.
@@ -142,7 +169,11 @@ async fn open_engine(
 /// Serve until SIGINT/SIGTERM.
 pub async fn serve(cfg: BkConfig, mode: Mode) -> anyhow::Result<()> {
     let started = Instant::now();
-    let (router, login) = build(&cfg, mode).await?;
+    let Built {
+        router,
+        login,
+        supervisor,
+    } = build(&cfg, mode).await?;
     let _upkeep = login.spawn_maintenance(Duration::from_secs(60));
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await
@@ -159,6 +190,11 @@ pub async fn serve(cfg: BkConfig, mode: Mode) -> anyhow::Result<()> {
     )
     .with_graceful_shutdown(shutdown())
     .await?;
+    if let Some(s) = supervisor {
+        // Every app process gets SIGTERM, its grace period, then SIGKILL; the next start
+        // runs again what each environment served.
+        s.shutdown().await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -85,7 +85,7 @@ pub fn drive(
                 // Cheap hashing: the login below is set-up, not what is measured.
                 cfg.login.argon2.memory_kib = 1024;
                 cfg.login.argon2.iterations = 1;
-                let (router, login) =
+                let platform::Built { router, login, .. } =
                     platform::build_with(&cfg, Mode::Platform, Some(PASSWORD)).await?;
                 let path = if endpoint == Endpoint::Healthz {
                     "/healthz/".to_owned()

@@ -122,6 +122,7 @@ async fn finish(api: &Api, t: &Target, op: &Value, no_follow: bool) -> anyhow::R
         println!("{id}");
         return Ok(());
     }
+    let started = Instant::now();
     let state = follow(api, t, &id).await?;
     let view = api
         .get(&format!("{}/deployments/{}/", module_path(t)?, seg(&id)?))
@@ -129,7 +130,7 @@ async fn finish(api: &Api, t: &Target, op: &Value, no_follow: bool) -> anyhow::R
         .unwrap_or(Value::Null);
     match state.as_str() {
         "succeeded" => {
-            eprintln!("succeeded");
+            eprintln!("succeeded in {:.1} s", started.elapsed().as_secs_f64());
             Ok(())
         }
         other => bail!(
@@ -174,12 +175,12 @@ async fn follow(api: &Api, t: &Target, id: &str) -> anyhow::Result<String> {
                 "line" => println!("{}", cell(&v, "line")),
                 "state" | "end" => {
                     let state = cell(&v, "state");
+                    if event == "end" {
+                        return Ok(state);
+                    }
                     if state != last_state {
                         progress(&state, started, tty);
                         last_state = state.clone();
-                    }
-                    if event == "end" {
-                        return Ok(state);
                     }
                 }
                 _ => {}

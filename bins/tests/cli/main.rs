@@ -3,6 +3,7 @@
 
 mod client;
 mod config;
+mod deploy;
 mod hardening;
 mod layering;
 mod oidc_env;

@@ -236,8 +236,9 @@ pub(super) struct LogQuery {
     /// Lines after this sequence number (0: from the start).
     #[serde(default)]
     after: Option<i64>,
-    /// `1`: a `text/event-stream` of `line` events until the deployment ends (then an
-    /// `end` event with the final state).
+    /// `1`: a `text/event-stream` of `line` events (`{seq, at, line}`) and `state` events
+    /// (`{state}`, whenever the state changes) until the deployment ends, then an `end`
+    /// event with the final state.
     #[serde(default)]
     follow: Option<u8>,
 }
@@ -269,6 +270,7 @@ pub(super) async fn logs(
         after: first.next,
         pending: Some(first),
         ended: false,
+        announced: None,
     };
     let stream =
         futures_util::stream::unfold(state, follow_step).flat_map(futures_util::stream::iter);
@@ -285,6 +287,8 @@ struct FollowState {
     after: i64,
     pending: Option<LogsView>,
     ended: bool,
+    /// The state last announced with a `state` event.
+    announced: Option<crate::model::DeployState>,
 }
 
 /// One step of a follow: the next lines, or the `end` event, or a short wait.
@@ -305,16 +309,19 @@ async fn follow_step(mut st: FollowState) -> Option<(Vec<Result<Event, Infallibl
             },
         };
         st.after = view.next;
-        let mut events: Vec<Result<Event, Infallible>> = view
-            .lines
-            .iter()
-            .map(|l| {
-                Ok(Event::default()
-                    .event("line")
-                    .id(l.seq.to_string())
-                    .data(serde_json::to_string(l).unwrap_or_default()))
-            })
-            .collect();
+        let mut events: Vec<Result<Event, Infallible>> = Vec::new();
+        if st.announced != Some(view.state) && !view.finished {
+            st.announced = Some(view.state);
+            events.push(Ok(Event::default()
+                .event("state")
+                .data(serde_json::json!({"state": view.state}).to_string())));
+        }
+        events.extend(view.lines.iter().map(|l| {
+            Ok(Event::default()
+                .event("line")
+                .id(l.seq.to_string())
+                .data(serde_json::to_string(l).unwrap_or_default()))
+        }));
         if view.finished && view.lines.len() < 1000 {
             events.push(Ok(Event::default()
                 .event("end")
