@@ -1,8 +1,8 @@
 //! Schemas of the envelopes, for the OpenAPI documents only: [`super::envelope`] writes
 //! the real bodies, and these describe exactly what it writes, so a client (or a
-//! response-conformance fuzzer) can rely on the documents. One generic per envelope
-//! style; the legacy styles (login V1/V2) answer client errors with HTTP 200 too, so their
-//! one schema covers both outcomes (`data` is `null` on failure).
+//! response-conformance fuzzer) can rely on the documents. The legacy styles
+//! (login V1/V2, V6) need one concrete type per `data` (a generic `Option<T>` field loses
+//! its `null` in utoipa), so their crates define them.
 #![allow(dead_code)]
 
 use utoipa::ToSchema;
@@ -35,30 +35,4 @@ pub struct Failure {
     data: (),
     /// The request id (also in `X-Request-Id`).
     request_id: String,
-}
-
-/// The login V1 envelope (`/login/accounts/`), success or client error, both HTTP 200.
-#[derive(ToSchema)]
-pub struct V1Reply<T> {
-    /// `true` on success.
-    result: bool,
-    /// `"00"` on success, else the V1 error code (`"1200"` invalid token...).
-    code: String,
-    /// Empty on success, else what went wrong.
-    message: String,
-    /// The answer; `null` on failure.
-    data: Option<T>,
-}
-
-/// The login V2 envelope (`/login/api/v2/`), success or client error, both HTTP 200.
-#[derive(ToSchema)]
-pub struct V2Reply<T> {
-    /// `true` on success.
-    result: bool,
-    /// `0` on success, else the error code (`1302100` invalid token...).
-    bk_error_code: i64,
-    /// Empty on success, else what went wrong.
-    bk_error_msg: String,
-    /// The answer; `null` on failure.
-    data: Option<T>,
 }
