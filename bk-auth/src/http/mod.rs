@@ -14,6 +14,7 @@ mod oidc;
 mod pages;
 mod profile;
 mod redirect;
+mod replies;
 mod tokens;
 mod v1;
 mod v2;

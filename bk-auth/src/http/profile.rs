@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 
 use super::admin::{Authed, UserView};
 use super::{AppState, Client, cookies};
+use crate::http::replies::{Changed, Envelope, Failure};
 use crate::service::profile::ProfilePatch;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -31,7 +32,7 @@ pub(super) struct PasswordChange {
 }
 
 /// The caller's profile.
-#[utoipa::path(get, path = "/api/profile/", tag = "profile", responses((status = 200, body = UserView), (status = 401)))]
+#[utoipa::path(get, path = "/api/profile/", tag = "profile", responses((status = 200, body = Envelope<UserView>), (status = 401, body = Failure)))]
 async fn me(State(_svc): State<AppState>, ctx: ApiContext, Authed(who): Authed) -> Response {
     let r = async { Ok::<_, ApiError>(UserView::from(&who.user)) }.await;
     ctx.reply(r)
@@ -39,7 +40,7 @@ async fn me(State(_svc): State<AppState>, ctx: ApiContext, Authed(who): Authed) 
 
 /// Change one's own profile fields.
 #[utoipa::path(patch, path = "/api/profile/", tag = "profile", request_body = ProfilePatch,
-    responses((status = 200, body = UserView), (status = 400), (status = 401)))]
+    responses((status = 200, body = Envelope<UserView>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 415, body = Failure)))]
 async fn update(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -53,7 +54,7 @@ async fn update(
 /// Change one's own password. All tokens of the user are revoked; the answer sets a new
 /// `bk_token` cookie for the caller.
 #[utoipa::path(post, path = "/api/profile/password/", tag = "profile", request_body = PasswordChange,
-    responses((status = 200, description = "Changed; new `bk_token` cookie set"), (status = 400), (status = 401), (status = 423)))]
+    responses((status = 200, description = "Changed; new `bk_token` cookie set", body = Envelope<Changed>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 415, body = Failure), (status = 423, body = Failure)))]
 async fn change_password(
     State(svc): State<AppState>,
     ctx: ApiContext,

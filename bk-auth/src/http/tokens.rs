@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 
 use super::{AppState, Client};
 use crate::error::AuthError;
+use crate::http::replies::{Envelope, Failure, Revoked};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -56,10 +57,11 @@ pub(super) struct TokenView {
 
 /// Log in with a password and get a `bk_token` (no cookie is set).
 #[utoipa::path(post, path = "/api/tokens/", tag = "profile", request_body = TokenRequest,
-    responses((status = 200, body = TokenView, description = "Logged in"),
-              (status = 400, description = "Bad body, or wrong username or password (also for disabled accounts; code 1302100)"),
-              (status = 423, description = "Account locked for a while after too many failures"),
-              (status = 429, description = "Too many failures: wait before the next attempt")))]
+    responses((status = 200, body = Envelope<TokenView>, description = "Logged in"),
+              (status = 400, body = Failure, description = "Bad body, or wrong username or password (also for disabled accounts; code 1302100)"),
+              (status = 415, body = Failure, description = "Body not sent as JSON"),
+              (status = 423, body = Failure, description = "Account locked for a while after too many failures"),
+              (status = 429, body = Failure, description = "Too many failures: wait before the next attempt")))]
 async fn create(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -82,7 +84,7 @@ async fn create(
 
 /// Revoke the token the request carries (`Authorization: Bearer` or the cookie).
 #[utoipa::path(delete, path = "/api/tokens/current/", tag = "profile",
-    responses((status = 200, description = "Revoked"), (status = 401, description = "No live token")))]
+    responses((status = 200, description = "Revoked", body = Envelope<Revoked>), (status = 401, description = "No live token", body = Failure)))]
 async fn revoke_current(
     State(svc): State<AppState>,
     ctx: ApiContext,

@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 
 use super::legacy::{self, NameList};
 use super::{AppState, Client};
+use crate::http::replies::{V1LoggedInReply, V1UserMapReply, V1UserReply, V1UsersReply};
 use crate::model::User;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -83,7 +84,7 @@ pub struct BatchBody {
 
 /// Whether a `bk_token` is live; answers the username.
 #[utoipa::path(get, path = "/accounts/is_login/", tag = "v1", params(TokenQuery),
-    responses((status = 200, description = "`data: {username}`; code 1200 when the token is invalid, expired or revoked")))]
+    responses((status = 200, description = "`data: {username}`; code 1200 when the token is invalid, expired or revoked", body = V1LoggedInReply)))]
 async fn is_login(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -103,7 +104,7 @@ async fn is_login(
 
 /// The user of a `bk_token` (or, with service trust, the user named by `username`).
 #[utoipa::path(get, path = "/accounts/get_user/", tag = "v1", params(TokenQuery),
-    responses((status = 200, description = "`data`: the user; code 1200 invalid token, 1201 unknown user", body = V1User)))]
+    responses((status = 200, description = "`data`: the user; code 1200 invalid token, 1201 unknown user", body = V1UserReply)))]
 async fn get_user(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -117,7 +118,7 @@ async fn get_user(
 
 /// Every user, optionally of one role.
 #[utoipa::path(get, path = "/accounts/get_all_user/", tag = "v1", params(AllQuery),
-    responses((status = 200, description = "`data`: list of users", body = Vec<V1User>)))]
+    responses((status = 200, description = "`data`: list of users", body = V1UsersReply)))]
 async fn get_all_user(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -132,7 +133,7 @@ async fn get_all_user(
 
 /// Several users by name; unknown names are omitted.
 #[utoipa::path(post, path = "/accounts/get_batch_user/", tag = "v1", request_body = BatchBody,
-    responses((status = 200, description = "`data`: `{username: user}`", body = BTreeMap<String, V1User>)))]
+    responses((status = 200, description = "`data`: `{username: user}`", body = V1UserMapReply)))]
 async fn get_batch_user(
     State(svc): State<AppState>,
     ctx: ApiContext,

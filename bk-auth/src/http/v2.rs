@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 use super::legacy::{self, NameList};
 use super::{AppState, Client};
 use crate::error::AuthError;
+use crate::http::replies::{V2LoggedInReply, V2UserMapReply, V2UserReply, V2UsersReply};
 use crate::model::User;
 
 /// `bk_error_code` of `get_user` for an unknown user.
@@ -87,7 +88,7 @@ pub struct BatchBody {
 
 /// Whether a `bk_token` is live; answers `bk_username`.
 #[utoipa::path(get, path = "/api/v2/is_login/", tag = "v2", params(TokenQuery),
-    responses((status = 200, description = "`data: {bk_username}`; 1302100 when the token is invalid")))]
+    responses((status = 200, description = "`data: {bk_username}`; 1302100 when the token is invalid", body = V2LoggedInReply)))]
 async fn is_login(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -107,7 +108,7 @@ async fn is_login(
 
 /// The user of a `bk_token` (or, with service trust, `bk_username`).
 #[utoipa::path(get, path = "/api/v2/get_user/", tag = "v2", params(TokenQuery),
-    responses((status = 200, description = "`data`: the user; 1302100 invalid token, 1302103 unknown user", body = V2User)))]
+    responses((status = 200, description = "`data`: the user; 1302100 invalid token, 1302103 unknown user", body = V2UserReply)))]
 async fn get_user(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -130,7 +131,7 @@ async fn get_user(
 
 /// Every user, optionally of one role.
 #[utoipa::path(get, path = "/api/v2/get_all_users/", tag = "v2", params(AllQuery),
-    responses((status = 200, description = "`data`: list of users", body = Vec<V2User>)))]
+    responses((status = 200, description = "`data`: list of users", body = V2UsersReply)))]
 async fn get_all_users(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -146,7 +147,7 @@ async fn get_all_users(
 
 /// Several users by name; unknown names are omitted.
 #[utoipa::path(post, path = "/api/v2/get_batch_users/", tag = "v2", request_body = BatchBody,
-    responses((status = 200, description = "`data`: `{bk_username: user}`", body = BTreeMap<String, V2User>)))]
+    responses((status = 200, description = "`data`: `{bk_username: user}`", body = V2UserMapReply)))]
 async fn get_batch_users(
     State(svc): State<AppState>,
     ctx: ApiContext,

@@ -1,9 +1,12 @@
-//! HTTP plumbing shared by every service: the BK envelopes ([`envelope`]), the request
-//! context and envelope-aware extractors ([`context`], [`extract`]), request ids,
-//! Prometheus metrics ([`metrics`]), the common middleware stack ([`stack`]) and who the
-//! client is behind proxies ([`forwarded`]).
+//! HTTP plumbing shared by every service: the BK envelopes ([`envelope`]) and their
+//! OpenAPI schemas (`docs`, feature `openapi`), the request context and envelope-aware
+//! extractors ([`context`], [`extract`]), request ids, Prometheus metrics ([`metrics`]),
+//! the common middleware stack ([`stack`]) and who the client is behind proxies
+//! ([`forwarded`]).
 
 pub mod context;
+#[cfg(feature = "openapi")]
+pub mod docs;
 pub mod envelope;
 pub mod extract;
 pub mod forwarded;

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::Authed;
 use crate::http::AppState;
+use crate::http::replies::{Envelope, Failure};
 use crate::model::{AuditQuery, LoginResult};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -52,7 +53,7 @@ pub(super) struct AuditPage {
 
 /// Read the login audit log (superusers and auditors).
 #[utoipa::path(get, path = "/api/admin/audit/", tag = "admin", params(AuditParams),
-    responses((status = 200, body = AuditPage), (status = 403)))]
+    responses((status = 200, body = Envelope<AuditPage>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure)))]
 pub(super) async fn list(
     State(svc): State<AppState>,
     ctx: ApiContext,

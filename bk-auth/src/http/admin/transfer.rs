@@ -12,6 +12,7 @@ use utoipa::IntoParams;
 
 use super::Authed;
 use crate::http::AppState;
+use crate::http::replies::{Envelope, Failure};
 use crate::service::transfer::Format;
 use crate::store::ImportReport;
 
@@ -34,7 +35,7 @@ pub(super) struct ImportQuery {
 
 /// Export every user.
 #[utoipa::path(get, path = "/api/admin/export/", tag = "admin", params(ExportQuery),
-    responses((status = 200, description = "A JSON array or CSV file of users", content_type = "text/csv")))]
+    responses((status = 200, description = "A JSON array or CSV file of users", content_type = "text/csv"), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure)))]
 pub(super) async fn export(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -71,7 +72,7 @@ pub(super) async fn export(
 /// row (`text/csv`). All or nothing: any bad row rejects the whole file.
 #[utoipa::path(post, path = "/api/admin/import/", tag = "admin", params(ImportQuery),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = ImportReport), (status = 400, description = "Rows rejected; nothing written"), (status = 415)))]
+    responses((status = 200, body = Envelope<ImportReport>), (status = 400, description = "Rows rejected; nothing written", body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 415, body = Failure)))]
 pub(super) async fn import(
     State(svc): State<AppState>,
     ctx: ApiContext,

@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{Authed, UserView};
 use crate::http::AppState;
 use crate::http::legacy::parse_role;
+use crate::http::replies::{Deleted, Envelope, Failure};
 use crate::model::{Page, UserPatch, UserQuery};
 use crate::service::{CreateUser, PasswordReset};
 
@@ -90,7 +91,7 @@ pub(super) struct PasswordBody {
 
 /// Search and page users.
 #[utoipa::path(get, path = "/api/admin/users/", tag = "admin", params(ListQuery),
-    responses((status = 200, description = "A page of users", body = UserPage), (status = 401), (status = 403)))]
+    responses((status = 200, description = "A page of users", body = Envelope<UserPage>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure)))]
 pub(super) async fn list(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -113,7 +114,7 @@ pub(super) async fn list(
 
 /// Create a user.
 #[utoipa::path(post, path = "/api/admin/users/", tag = "admin", request_body = CreateUser,
-    responses((status = 200, description = "Created", body = Created), (status = 400), (status = 409, description = "Exists")))]
+    responses((status = 200, description = "Created", body = Envelope<Created>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 409, description = "Exists", body = Failure), (status = 415, body = Failure)))]
 pub(super) async fn create(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -133,7 +134,7 @@ pub(super) async fn create(
 
 /// One user.
 #[utoipa::path(get, path = "/api/admin/users/{username}/", tag = "admin", params(("username" = String, Path)),
-    responses((status = 200, body = UserView), (status = 404)))]
+    responses((status = 200, body = Envelope<UserView>), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure)))]
 pub(super) async fn get(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -148,7 +149,7 @@ pub(super) async fn get(
 
 /// Change profile fields or enable/disable.
 #[utoipa::path(patch, path = "/api/admin/users/{username}/", tag = "admin", params(("username" = String, Path)),
-    request_body = UpdateBody, responses((status = 200, body = UserView), (status = 404), (status = 409)))]
+    request_body = UpdateBody, responses((status = 200, body = Envelope<UserView>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure), (status = 409, body = Failure), (status = 415, body = Failure)))]
 pub(super) async fn update(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -177,7 +178,7 @@ pub(super) async fn update(
 
 /// Delete a user (not `admin`, not the last superuser).
 #[utoipa::path(delete, path = "/api/admin/users/{username}/", tag = "admin", params(("username" = String, Path)),
-    responses((status = 200), (status = 404), (status = 409, description = "Protected user")))]
+    responses((status = 200, body = Envelope<Deleted>), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure), (status = 409, description = "Protected user", body = Failure)))]
 pub(super) async fn delete(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -194,7 +195,7 @@ pub(super) async fn delete(
 
 /// Replace the roles of a user.
 #[utoipa::path(put, path = "/api/admin/users/{username}/roles/", tag = "admin", params(("username" = String, Path)),
-    request_body = RolesBody, responses((status = 200, body = UserView), (status = 409, description = "Would demote admin or the last superuser")))]
+    request_body = RolesBody, responses((status = 200, body = Envelope<UserView>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure), (status = 409, description = "Would demote admin or the last superuser", body = Failure), (status = 415, body = Failure)))]
 pub(super) async fn set_roles(
     State(svc): State<AppState>,
     ctx: ApiContext,
@@ -213,7 +214,7 @@ pub(super) async fn set_roles(
 
 /// Set a new password (generated when omitted); revokes the user's tokens.
 #[utoipa::path(post, path = "/api/admin/users/{username}/password/", tag = "admin", params(("username" = String, Path)),
-    request_body = PasswordBody, responses((status = 200, body = PasswordReset), (status = 400, description = "Policy")))]
+    request_body = PasswordBody, responses((status = 200, body = Envelope<PasswordReset>), (status = 400, description = "Policy", body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure), (status = 415, body = Failure)))]
 pub(super) async fn reset_password(
     State(svc): State<AppState>,
     ctx: ApiContext,
