@@ -1,6 +1,6 @@
 //! `/paas/api/v1/agents/`: register (token shown once), list, enable, disable, delete.
 //! Superusers only. The backend comes from the router's `Extension<AgentsBackend>`
-//! ([`super::with_agents`]); without one these answer 503.
+//! ([`super::with_agents`]); without one these answer 409.
 
 use axum::Extension;
 use axum::extract::{FromRequestParts, Path};
@@ -43,9 +43,10 @@ type Agents = Option<Extension<AgentsBackend>>;
 
 fn backend(a: Agents) -> Result<AgentsBackend, ApiError> {
     a.map(|Extension(b)| b).ok_or_else(|| {
+        // A configuration fact, not a fault: answered 409 and not logged as an error.
         ApiError::with_detail(
-            ErrorCode::Unavailable,
-            "this engine runs no agents backend".to_owned(),
+            ErrorCode::Conflict,
+            "this platform runs apps on its own host (the local backend); agents need the agents backend".to_owned(),
         )
     })
 }
@@ -59,7 +60,7 @@ pub(crate) struct RegisterAgent {
 
 /// Every agent with its state (`up`, `down`, `disabled`).
 #[utoipa::path(get, path = "/paas/api/v1/agents/", tag = "agents",
-    responses((status = 200, body = Envelope<Vec<AgentView>>), (status = 401, body = Failure), (status = 403, body = Failure), (status = 503, body = Failure)))]
+    responses((status = 200, body = Envelope<Vec<AgentView>>), (status = 401, body = Failure), (status = 403, body = Failure), (status = 409, description = "The platform runs no agents backend", body = Failure)))]
 pub(super) async fn list(ctx: ApiContext, Authed(who): Authed, agents: Agents) -> Response {
     let r = async { Ok::<_, ApiError>(backend(agents)?.list(&who).await?) }.await;
     ctx.reply(r)
@@ -67,7 +68,7 @@ pub(super) async fn list(ctx: ApiContext, Authed(who): Authed, agents: Agents) -
 
 /// Register an agent: the answer holds its token, shown this once (stored as SHA-256).
 #[utoipa::path(post, path = "/paas/api/v1/agents/", tag = "agents", request_body = RegisterAgent,
-    responses((status = 200, body = Envelope<NewAgentToken>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 409, body = Failure), (status = 503, body = Failure)))]
+    responses((status = 200, body = Envelope<NewAgentToken>), (status = 400, body = Failure), (status = 401, body = Failure), (status = 403, body = Failure), (status = 409, body = Failure)))]
 pub(super) async fn register(
     ctx: ApiContext,
     Authed(who): Authed,
@@ -82,7 +83,7 @@ pub(super) async fn register(
 
 /// Remove an agent; its instances move to other agents first (409 when they cannot).
 #[utoipa::path(delete, path = "/paas/api/v1/agents/{id}/", tag = "agents", params(("id" = String, Path)),
-    responses((status = 200, body = Envelope<bool>), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure), (status = 409, body = Failure), (status = 503, body = Failure)))]
+    responses((status = 200, body = Envelope<bool>), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure), (status = 409, body = Failure)))]
 pub(super) async fn delete(
     ctx: ApiContext,
     Authed(who): Authed,
@@ -100,7 +101,7 @@ pub(super) async fn delete(
 
 /// Enable an agent: it takes new instances again.
 #[utoipa::path(post, path = "/paas/api/v1/agents/{id}/enable/", tag = "agents", params(("id" = String, Path)),
-    responses((status = 200, body = Envelope<bool>), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure), (status = 503, body = Failure)))]
+    responses((status = 200, body = Envelope<bool>), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure), (status = 409, description = "The platform runs no agents backend", body = Failure)))]
 pub(super) async fn enable(
     ctx: ApiContext,
     Authed(who): Authed,
@@ -118,7 +119,7 @@ pub(super) async fn enable(
 
 /// Disable an agent: its instances move to other agents where there is room.
 #[utoipa::path(post, path = "/paas/api/v1/agents/{id}/disable/", tag = "agents", params(("id" = String, Path)),
-    responses((status = 200, body = Envelope<bool>), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure), (status = 503, body = Failure)))]
+    responses((status = 200, body = Envelope<bool>), (status = 401, body = Failure), (status = 403, body = Failure), (status = 404, body = Failure), (status = 409, description = "The platform runs no agents backend", body = Failure)))]
 pub(super) async fn disable(
     ctx: ApiContext,
     Authed(who): Authed,
