@@ -101,7 +101,11 @@ pub const ENV_ALIASES: &[(&str, &str)] = &[
 
 /// `bk-agent`: run the instances the engine places on this host.
 #[derive(Debug, Parser)]
-#[command(name = "bk-agent", version, about = "Run the BK app instances of this host")]
+#[command(
+    name = "bk-agent",
+    version,
+    about = "Run the BK app instances of this host"
+)]
 pub struct AgentCli {
     /// TOML config file [env: BK_AGENT_CONFIG].
     #[arg(long, env = "BK_AGENT_CONFIG")]
@@ -313,7 +317,10 @@ async fn check_credentials(
             a.id
         ),
         Err(ClientError::Refused { status, message }) => {
-            bail!("the engine refused agent {:?} (HTTP {status}): {message}", a.id)
+            bail!(
+                "the engine refused agent {:?} (HTTP {status}): {message}",
+                a.id
+            )
         }
         Err(e) => {
             tracing::warn!(error = %e, "engine not reachable yet; retrying in the background");
@@ -361,7 +368,10 @@ mod tests {
         let path = f.to_str().unwrap();
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = read_token(None, path).unwrap_err().to_string();
-        assert!(err.contains("mode 0644") && err.contains("chmod 600"), "{err}");
+        assert!(
+            err.contains("mode 0644") && err.contains("chmod 600"),
+            "{err}"
+        );
         assert!(!err.contains("s3cret"), "{err}");
         assert_eq!(
             read_token(Some("from-env".into()), path).unwrap().expose(),
@@ -369,6 +379,11 @@ mod tests {
         );
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(read_token(None, path).unwrap().expose(), "s3cret-value");
-        assert!(read_token(None, "").unwrap_err().to_string().contains(TOKEN_ENV));
+        assert!(
+            read_token(None, "")
+                .unwrap_err()
+                .to_string()
+                .contains(TOKEN_ENV)
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! The real `bk` and `bk-login` binaries, started as processes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod agent;
+mod agent_engine;
 mod client;
 mod config;
 mod hardening;
