@@ -23,7 +23,7 @@ pub fn agent_cmd(engine: &str, id: &str, dir: &Path, ports: &str) -> Command {
         }
     }
     c.args(["--engine-url", engine, "--id", id, "--log-json"])
-        .args(["--ports", ports, "--max-instances", "3"])
+        .args(["--ports", ports])
         .arg("--data-dir")
         .arg(dir);
     c

@@ -36,8 +36,14 @@ pub fn admin() -> Caller {
     .unwrap()
 }
 
-/// The engine's agents backend in `dir`, its protocol served on `bind` (`ip:0`).
+/// The engine's agents backend in `dir`, its protocol served on `bind` (`ip:0`), agents
+/// heartbeating every 200 ms.
 pub async fn start(dir: &Path, bind: &str) -> Engine {
+    start_with(dir, bind, Duration::from_millis(200)).await
+}
+
+/// [`start`] with another heartbeat interval.
+pub async fn start_with(dir: &Path, bind: &str, heartbeat: Duration) -> Engine {
     let url = format!("sqlite://{}", dir.join("engine.db").display());
     let db = Db::connect(&url, &DbOptions::default()).await.unwrap();
     let store = Arc::new(SqlStore::new(db));
@@ -52,7 +58,7 @@ pub async fn start(dir: &Path, bind: &str) -> Engine {
         size: stored.size,
     };
     let agents = AgentsBackend::open(
-        AgentsConfig::with_interval(Duration::from_millis(200)),
+        AgentsConfig::with_interval(heartbeat),
         store,
         packages,
         &SecretKey::generate().unwrap(),
@@ -148,6 +154,15 @@ impl Engine {
             .apply(&slot(), &[release_set(self.package.clone(), replicas)])
             .await
             .unwrap();
+    }
+
+    /// Run `replicas` instances of a shell command, without probes.
+    pub async fn deploy_command(&self, replicas: u32, command: &str) {
+        let mut set = release_set(self.package.clone(), replicas);
+        let t = &mut set.processes[0].template;
+        t.command = serde_json::from_value(serde_json::json!({ "shell": command })).unwrap();
+        t.readiness = None;
+        self.agents.apply(&slot(), &[set]).await.unwrap();
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod agent;
 mod agent_engine;
+mod agent_idle;
 mod agent_netns;
 mod client;
 mod config;
