@@ -2,6 +2,7 @@
 //! `bk up` (the whole platform on one listener) / `bk-login` (login alone).
 //! Everything here only wires crates together; behaviour lives in the crates.
 
+pub mod agent;
 pub mod bench;
 pub mod cli;
 pub mod client;

@@ -1,6 +1,10 @@
 //! The real `bk` and `bk-login` binaries, started as processes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod agent;
+mod agent_engine;
+mod agent_idle;
+mod agent_netns;
 mod client;
 mod config;
 mod deploy;
