@@ -147,45 +147,25 @@ async fn finish(api: &Api, t: &Target, op: &Value, no_follow: bool) -> anyhow::R
 async fn follow(api: &Api, t: &Target, id: &str) -> anyhow::Result<String> {
     let started = Instant::now();
     let tty = std::io::stderr().is_terminal();
-    let resp = api
-        .request(
-            Method::GET,
-            &format!(
-                "{}/deployments/{}/logs/?follow=1",
-                module_path(t)?,
-                seg(id)?
-            ),
-        )
-        .header("accept", "text/event-stream")
-        .send()
-        .await?;
-    if !resp.status().is_success() {
-        return Err(api::decode(resp).await.err().unwrap_or_else(|| {
-            anyhow::anyhow!("the platform refused to stream the deployment log")
-        }));
-    }
-    let mut events = SseReader::default();
-    let mut body = resp.bytes_stream();
-    let mut last_state = String::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.context("the log stream broke")?;
-        for (event, data) in events.push(&chunk) {
-            let v: Value = serde_json::from_str(&data).unwrap_or(Value::Null);
-            match event.as_str() {
-                "line" => println!("{}", cell(&v, "line")),
-                "state" | "end" => {
-                    let state = cell(&v, "state");
-                    if event == "end" {
-                        return Ok(state);
-                    }
-                    if state != last_state {
-                        progress(&state, started, tty);
-                        last_state = state.clone();
-                    }
-                }
-                _ => {}
-            }
+    let path = format!(
+        "{}/deployments/{}/logs/?follow=1",
+        module_path(t)?,
+        seg(id)?
+    );
+    // The engine sends a `state` event only when the state changes.
+    let end = stream(api, &path, |event, data| {
+        let v: Value = serde_json::from_str(data).unwrap_or(Value::Null);
+        match event {
+            "line" => println!("{}", cell(&v, "line")),
+            "state" => progress(&cell(&v, "state"), started, tty),
+            "end" => return Some(cell(&v, "state")),
+            _ => {}
         }
+        None
+    })
+    .await?;
+    if let Some(state) = end {
+        return Ok(state);
     }
     bail!("the log stream ended before the deployment did; see `bk logs --deployment {id}`")
 }
@@ -202,6 +182,35 @@ fn progress(state: &str, started: Instant, tty: bool) {
     } else {
         eprintln!("[{n}/{}] {text} ({secs:.1} s)", STEPS.len());
     }
+}
+
+/// Read the server-sent events of `path` (below the developer API) into `on_event`
+/// (event name, data) until it returns `Some` (then that) or the stream ends (`None`).
+async fn stream<T>(
+    api: &Api,
+    path: &str,
+    mut on_event: impl FnMut(&str, &str) -> Option<T>,
+) -> anyhow::Result<Option<T>> {
+    let resp = api
+        .request(Method::GET, path)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .with_context(|| format!("cannot reach the platform at {}", api.base()))?;
+    if !resp.status().is_success() {
+        api::decode(resp).await?;
+        bail!("the platform refused the stream");
+    }
+    let mut events = SseReader::default();
+    let mut body = resp.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        for (event, data) in events.push(&chunk.context("the stream broke")?) {
+            if let Some(done) = on_event(&event, &data) {
+                return Ok(Some(done));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Server-sent events from a byte stream: `(event, data)` per blank-line-ended block.
@@ -396,25 +405,15 @@ pub async fn logs(api: &Api, a: LogsArgs) -> anyhow::Result<()> {
         print!("{}", cell(&v, "text"));
         return Ok(());
     }
-    let resp = api
-        .request(Method::GET, &path)
-        .header("accept", "text/event-stream")
-        .send()
-        .await?;
-    if !resp.status().is_success() {
-        return api::decode(resp).await.map(|_| ());
-    }
-    let mut events = SseReader::default();
-    let mut body = resp.bytes_stream();
-    while let Some(chunk) = body.next().await {
-        for (_, data) in events.push(&chunk.context("the log stream broke")?) {
-            let text = serde_json::from_str::<Value>(&data)
-                .ok()
-                .and_then(|v| v.get("text").and_then(Value::as_str).map(str::to_owned))
-                .unwrap_or(data);
-            print!("{text}");
-        }
-    }
+    stream(api, &path, |_, data| {
+        let text = serde_json::from_str::<Value>(data)
+            .ok()
+            .and_then(|v| v.get("text").and_then(Value::as_str).map(str::to_owned))
+            .unwrap_or_else(|| data.to_owned());
+        print!("{text}");
+        None::<()>
+    })
+    .await?;
     Ok(())
 }
 

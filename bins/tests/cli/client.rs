@@ -2,39 +2,11 @@
 //! real `bk up`, as a script would run them: password on stdin, credentials in a private
 //! config dir, `--json` output parsed.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
-
 use serde_json::Value;
 
-use crate::support;
+use crate::support::{self, bk};
 
 const ADMIN_PW: &str = "Adm1n-password-for-cli";
-
-fn bk(config_dir: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_bk"));
-    c.args(args)
-        .env("BK_CONFIG_DIR", config_dir)
-        .env_remove("BK_URL")
-        .env_remove("BK_TOKEN")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    {
-        let mut i = child.stdin.take().unwrap();
-        if let Some(s) = stdin {
-            i.write_all(s.as_bytes()).unwrap();
-        }
-    }
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn a_script_logs_in_creates_an_app_sets_vars_and_logs_out() {

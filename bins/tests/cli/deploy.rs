@@ -3,39 +3,13 @@
 //! app, deploy a directory (packed by the CLI) with progress, see it served at `/t/hello/`,
 //! list its instances, read its log, and see a failing deploy reported with its reason.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::support;
+use crate::support::{self, bk};
 
 const ADMIN_PW: &str = "Adm1n-password-for-deploy";
-
-fn bk(config_dir: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_bk"));
-    c.args(args)
-        .env("BK_CONFIG_DIR", config_dir)
-        .env_remove("BK_URL")
-        .env_remove("BK_TOKEN")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    {
-        let mut i = child.stdin.take().unwrap();
-        if let Some(s) = stdin {
-            i.write_all(s.as_bytes()).unwrap();
-        }
-    }
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn samples() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

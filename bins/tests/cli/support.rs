@@ -151,3 +151,30 @@ fn cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
         .find(|(k, v)| k == name && !v.is_empty())
         .map(|(_, v)| v)
 }
+
+/// Run the `bk` client with its credentials in `config_dir` (and no `BK_URL`/`BK_TOKEN`
+/// from the caller), `stdin` fed to it; (success, stdout, stderr).
+pub fn bk(config_dir: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    use std::io::Write;
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bk"));
+    c.args(args)
+        .env("BK_CONFIG_DIR", config_dir)
+        .env_remove("BK_URL")
+        .env_remove("BK_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    {
+        let mut i = child.stdin.take().unwrap();
+        if let Some(s) = stdin {
+            i.write_all(s.as_bytes()).unwrap();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

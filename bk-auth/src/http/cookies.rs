@@ -23,6 +23,17 @@ pub fn token_from_headers(headers: &axum::http::HeaderMap, name: &str) -> Option
         .and_then(|c| get(c, name))
 }
 
+/// The token an API request carries: `Authorization: Bearer <bk_token>`, else the token
+/// cookie named `name`.
+pub fn request_token(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+        .or_else(|| token_from_headers(headers, name))
+}
+
 /// Whether cookies get `Secure`: `login.cookie.secure` = `always`, `never`, or `auto`
 /// (the request came over https, per `server.public_url` or a trusted proxy's
 /// `X-Forwarded-Proto`).

@@ -5,7 +5,7 @@
 //! cross-site form.
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use bk_core::ApiError;
 use bk_core::http::ApiContext;
@@ -91,12 +91,7 @@ async fn revoke_current(
     client: Client,
     headers: HeaderMap,
 ) -> Response {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned())
-        .or(client.cookie_token.clone());
+    let token = super::cookies::request_token(&headers, &svc.config().cookie.name);
     let r = async {
         let token = token.ok_or(AuthError::Unauthenticated)?;
         if svc.is_login(&token).await?.is_none() {

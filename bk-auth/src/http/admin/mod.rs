@@ -53,15 +53,7 @@ impl FromRequestParts<AppState> for Authed {
         parts: &mut Parts,
         svc: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_owned())
-            .or_else(|| {
-                super::cookies::token_from_headers(&parts.headers, &svc.config().cookie.name)
-            });
+        let token = super::cookies::request_token(&parts.headers, &svc.config().cookie.name);
         match svc.caller(token.as_deref()).await {
             Ok(c) => Ok(Authed(c)),
             Err(e) => Err(ApiContext::from_parts(parts).err(e)),
