@@ -228,8 +228,8 @@ pub async fn run(cfg: AgentConfig, token: Token) -> anyhow::Result<()> {
     if a.id.is_empty() {
         bail!("no agent id: pass --id (or BK_AGENT_ID), as registered with the engine");
     }
-    let ports = parse_ports(&a.ports)?;
-    crate::datadir::create_private_dir(&a.data_dir)?;
+    // A bad port range is refused before anything talks to the engine.
+    parse_ports(&a.ports)?;
     let capacity = Capacity {
         max_instances: a.max_instances,
         memory_bytes: (a.memory_bytes > 0).then_some(a.memory_bytes),
@@ -237,6 +237,55 @@ pub async fn run(cfg: AgentConfig, token: Token) -> anyhow::Result<()> {
 
     check_credentials(a, &token, &capacity).await?;
 
+    let listener = tokio::net::TcpListener::bind(&a.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", a.listen))?;
+    let running = start(a, token, listener)?;
+    tracing::info!(addr = %running.addr, id = %a.id, host = %a.host, api_url = %running.api_url,
+        runner = %running.daemon.supervisor().runner_summary(), "listening");
+    shutdown_signal().await;
+    tracing::info!("stopping: instances get SIGTERM, then SIGKILL after their grace");
+    running.stop().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// An agent daemon running in this process.
+pub struct RunningAgent {
+    /// The daemon.
+    pub daemon: Arc<Daemon>,
+    /// Where its API listens.
+    pub addr: SocketAddr,
+    /// Its API's URL as the engine reaches it.
+    pub api_url: String,
+    run: tokio::task::JoinHandle<()>,
+    api: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningAgent {
+    /// Stop every instance (SIGTERM, grace, SIGKILL per process group), then the daemon.
+    pub async fn stop(self) {
+        self.daemon.stop();
+        if let Err(e) = self.run.await {
+            tracing::warn!(error = %e, "agent loop ended abnormally");
+        }
+        self.api.abort();
+    }
+}
+
+/// Start the daemon of `a` (engine URL, id and data dir set) with its API on `listener`:
+/// what `bk-agent` runs, and what `bk up` embeds.
+pub fn start(
+    a: &AgentSection,
+    token: Token,
+    listener: tokio::net::TcpListener,
+) -> anyhow::Result<RunningAgent> {
+    let ports = parse_ports(&a.ports)?;
+    crate::datadir::create_private_dir(&a.data_dir)?;
+    let capacity = Capacity {
+        max_instances: a.max_instances,
+        memory_bytes: (a.memory_bytes > 0).then_some(a.memory_bytes),
+    };
     // Orphaned grandchildren of instances are reaped here, not left as zombies.
     bk_agent::runner::native::become_subreaper().ok();
     let clock = bk_core::clock::system();
@@ -247,9 +296,6 @@ pub async fn run(cfg: AgentConfig, token: Token) -> anyhow::Result<()> {
     let layout = Arc::new(Releases::layout(&a.data_dir));
     let sup = Supervisor::new(sup_cfg, runner, layout, logs, clock)?;
 
-    let listener = tokio::net::TcpListener::bind(&a.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", a.listen))?;
     let addr = listener.local_addr()?;
     let api_url = api_url(a, addr);
     let daemon = Daemon::new(
@@ -266,17 +312,14 @@ pub async fn run(cfg: AgentConfig, token: Token) -> anyhow::Result<()> {
     )?;
     let router = bk_agent::daemon::api::router(daemon.clone());
     let api = tokio::spawn(async move { axum::serve(listener, router).await });
-    tracing::info!(%addr, id = %a.id, host = %a.host, api_url = %api_url,
-        runner = %daemon.supervisor().runner_summary(), "listening");
-
     let run = tokio::spawn(daemon.clone().run());
-    shutdown_signal().await;
-    tracing::info!("stopping: instances get SIGTERM, then SIGKILL after their grace");
-    daemon.stop();
-    run.await?;
-    api.abort();
-    tracing::info!("stopped");
-    Ok(())
+    Ok(RunningAgent {
+        daemon,
+        addr,
+        api_url,
+        run,
+        api,
+    })
 }
 
 fn api_url(a: &AgentSection, addr: SocketAddr) -> String {

@@ -22,6 +22,60 @@ pub struct BkConfig {
     pub login: LoginConfig,
     /// App engine and developer API.
     pub engine: EngineConfig,
+    /// The agent `bk up` runs in process when `engine.deploy.backend = "agents"`.
+    pub embedded_agent: EmbeddedAgentConfig,
+    /// Where the split `bk-engine` finds login.
+    pub login_client: LoginClientConfig,
+}
+
+/// `[embedded_agent]`: with the agents backend, `bk up` also runs an agent of its own
+/// host (registered by itself, its token never leaves the process), so one process is
+/// the whole platform and more hosts can join with `bk-agent`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmbeddedAgentConfig {
+    /// Run it (only with `engine.deploy.backend = "agents"`).
+    pub enabled: bool,
+    /// Its agent id.
+    pub id: String,
+    /// Range of `PORT`s handed to its instances, `A-B`.
+    pub ports: String,
+    /// Most instances it runs.
+    pub max_instances: u32,
+}
+
+impl Default for EmbeddedAgentConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            id: "local".into(),
+            ports: "20000-29999".into(),
+            max_instances: 100,
+        }
+    }
+}
+
+/// `[login_client]`: how `bk-engine`, running apart from login, checks tokens and users.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginClientConfig {
+    /// Base URL of the login service (`http://login:8001`, `https://paas.example.com/login/`).
+    pub url: String,
+    /// How long a token's answer is reused, milliseconds (a logout is seen after at most
+    /// this long).
+    pub cache_ms: u64,
+    /// Time limit of one call to login, milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl Default for LoginClientConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            cache_ms: 5_000,
+            timeout_ms: 3_000,
+        }
+    }
 }
 
 /// `[server]`.

@@ -65,8 +65,8 @@ pub struct Built {
     pub router: Router,
     /// The login service (maintenance, the bench).
     pub login: std::sync::Arc<bk_auth::service::LoginService>,
-    /// The app processes of this host, stopped when the platform stops.
-    pub supervisor: Option<bk_agent::Supervisor>,
+    /// The engine: its app processes (or embedded agent) stop when the platform stops.
+    pub engine: Option<crate::engine::Engine>,
 }
 
 /// Compose the router of `mode` (the admin password of a first start from
@@ -100,70 +100,25 @@ pub async fn build_with(
         );
     }
     let login = stack::wrap(opened.router.merge(stack::ops_routes()), bk_auth::SERVICE);
-    let (router, supervisor) = match mode {
+    let (router, engine) = match mode {
         Mode::Platform => {
-            // Login's routes first; every other path goes to the engine's stack (its own
-            // request ids, access lines and metrics labelled `engine`); the app router in
-            // front takes `/t/`, `/o/`, `/<env>--<code>/` and app sub-domains.
-            let engine = open_engine(cfg, db, opened.service.clone()).await?;
-            let apps =
-                bk_engine::router::RouterHandle::new(bk_engine::router::ProxyOptions::default());
-            let supervisor = bk_engine::app::attach_local_deploy(
-                &engine,
-                &cfg.server.data_dir.join("apps"),
-                apps.clone(),
-                bk_engine::router::HostSettings {
-                    root_domain: cfg.engine.root_domain(),
-                    apps_host: cfg.engine.apps_host(),
-                    platform_hosts: Vec::new(),
-                },
-                bk_agent::SupervisorConfig::new("local"),
-                bk_engine::service::DeploySettings::default(),
-            )
-            .await?;
-            let platform = login.fallback_service(stack::wrap(
-                bk_engine::http::router(engine),
-                bk_engine::SERVICE,
-            ));
-            (bk_engine::router::front(apps, platform), Some(supervisor))
+            // Login's routes first; every other path goes to the engine's stack; the app
+            // router in front takes `/t/`, `/o/`, `/<env>--<code>/` and app sub-domains.
+            let identity = bk_engine::app::Identity {
+                tokens: opened.service.clone(),
+                users: opened.service.clone(),
+            };
+            let (engine, routes) = crate::engine::open(cfg, db, identity).await?;
+            let platform = login.fallback_service(routes);
+            (engine.front(platform), Some(engine))
         }
         Mode::LoginOnly => (bk_auth::http::also_unprefixed(login, &opened.mount), None),
     };
     Ok(Built {
         router: router.layer(axum::Extension(forwarding)),
         login: opened.service,
-        supervisor,
+        engine,
     })
-}
-
-/// The engine over the same database, login in process for tokens and users.
-async fn open_engine(
-    cfg: &BkConfig,
-    db: Db,
-    login: std::sync::Arc<bk_auth::service::LoginService>,
-) -> anyhow::Result<std::sync::Arc<bk_engine::service::EngineService>> {
-    let key_env = std::env::var(bk_engine::secret::SecretKey::ENV).ok();
-    let key = bk_engine::secret::SecretKey::load_or_create(
-        key_env.as_deref(),
-        &cfg.server.data_dir.join("secrets").join("engine_key"),
-    )?;
-
-    let mut engine_cfg = cfg.engine.clone();
-    if engine_cfg.cookie_name == bk_engine::config::EngineConfig::default().cookie_name {
-        engine_cfg.cookie_name = cfg.login.cookie.name.clone();
-    }
-    Ok(bk_engine::app::open(
-        db,
-        engine_cfg,
-        bk_engine::app::Identity {
-            tokens: login.clone(),
-            users: login,
-        },
-        key,
-        bk_core::clock::system(),
-        Some(secrets::paas_service_token(&cfg.server.data_dir)?),
-    )
-    .await?)
 }
 
 /// Serve until SIGINT/SIGTERM.
@@ -172,13 +127,16 @@ pub async fn serve(cfg: BkConfig, mode: Mode) -> anyhow::Result<()> {
     let Built {
         router,
         login,
-        supervisor,
+        mut engine,
     } = build(&cfg, mode).await?;
     let _upkeep = login.spawn_maintenance(Duration::from_secs(60));
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
     let addr = listener.local_addr()?;
+    if let Some(e) = &mut engine {
+        e.start_embedded_agent(&cfg, addr).await?;
+    }
     tracing::info!(%addr, startup_ms = started.elapsed().as_millis() as u64, database = cfg_db_kind(&cfg), "listening");
     // Answers go out at once on keep-alive connections (as nginx does), not after Nagle's delay.
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -190,10 +148,8 @@ pub async fn serve(cfg: BkConfig, mode: Mode) -> anyhow::Result<()> {
     )
     .with_graceful_shutdown(shutdown())
     .await?;
-    if let Some(s) = supervisor {
-        // Every app process gets SIGTERM, its grace period, then SIGKILL; the next start
-        // runs again what each environment served.
-        s.shutdown().await;
+    if let Some(e) = engine {
+        e.shutdown().await;
     }
     tracing::info!("stopped");
     Ok(())

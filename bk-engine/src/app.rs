@@ -97,3 +97,54 @@ pub async fn attach_local_deploy(
         .await?;
     Ok(supervisor)
 }
+
+/// What [`attach_agents_deploy`] started.
+pub struct AgentsDeploy {
+    /// The backend: serve its protocol and admin routes with [`crate::http::with_agents`].
+    pub backend: crate::deploy::agents::AgentsBackend,
+    /// The task marking silent agents down; abort it when the engine stops.
+    pub monitor: tokio::task::JoinHandle<()>,
+}
+
+/// Enable deploying on `service` with the agents backend: instances on hosts running
+/// `bk-agent`, which register with the engine and pull over HTTP. Placements live in
+/// `db` (sealed with `key`, the engine's key); `data` holds `packages/`; routes are
+/// published to `router`.
+#[allow(clippy::too_many_arguments)]
+pub async fn attach_agents_deploy(
+    service: &Arc<EngineService>,
+    db: Db,
+    key: &SecretKey,
+    data: &std::path::Path,
+    router: crate::router::RouterHandle,
+    hosts: crate::router::HostSettings,
+    agents_cfg: crate::deploy::agents::AgentsConfig,
+    settings: crate::service::DeploySettings,
+) -> Result<AgentsDeploy> {
+    use crate::deploy::agents::AgentsBackend;
+    use crate::deploy::feeder::RouteFeeder;
+    use crate::deploy::packages::FsPackageStore;
+    use crate::error::EngineError;
+
+    let packages = Arc::new(
+        FsPackageStore::new(data.join("packages"))
+            .map_err(|e| EngineError::Internal(format!("package store: {e}")))?,
+    );
+    let backend = AgentsBackend::open(
+        agents_cfg,
+        Arc::new(SqlStore::new(db)),
+        packages.clone(),
+        key,
+        service.clock().clone(),
+    )
+    .await?;
+    let monitor = backend.spawn_monitor();
+    let shared = Arc::new(backend.clone());
+    let feeder = Arc::new(RouteFeeder::new(shared.clone(), router, hosts));
+    service
+        .attach_deploy(crate::service::DeployRuntime::new(
+            shared, packages, feeder, settings,
+        ))
+        .await?;
+    Ok(AgentsDeploy { backend, monitor })
+}

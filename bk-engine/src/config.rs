@@ -1,6 +1,10 @@
 //! `[engine]` section of the configuration.
 
+mod deploy;
+
 use serde::{Deserialize, Serialize};
+
+pub use deploy::{AgentsSection, BackendKind, DeployConfig};
 
 /// Settings of the engine and its APIs.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -23,6 +27,10 @@ pub struct EngineConfig {
     pub v6_default_creator: String,
     /// Name of the login cookie carrying the `bk_token` (login's `cookie.name`).
     pub cookie_name: String,
+    /// `[engine.deploy]`: the deploy backend and a deployment's time limits.
+    pub deploy: DeployConfig,
+    /// `[engine.agents]`: timing of the agents backend.
+    pub agents: AgentsSection,
 }
 
 impl Default for EngineConfig {
@@ -34,6 +42,8 @@ impl Default for EngineConfig {
             service_app_code: "paas".into(),
             v6_default_creator: "admin".into(),
             cookie_name: "bk_token".into(),
+            deploy: DeployConfig::default(),
+            agents: AgentsSection::default(),
         }
     }
 }

@@ -82,6 +82,8 @@ pub trait AgentStore: Send + Sync {
     async fn create_agent(&self, agent: &AgentRecord, audit: &AuditEntry) -> Result<()>;
     /// Enable or disable; `NotFound` for an unknown id.
     async fn set_agent_enabled(&self, id: &str, enabled: bool, audit: &AuditEntry) -> Result<()>;
+    /// Replace the token hash of an agent; `NotFound` for an unknown id.
+    async fn set_agent_token(&self, id: &str, token_hash: &str, audit: &AuditEntry) -> Result<()>;
     /// Remove an agent and its placements; `NotFound` for an unknown id.
     async fn delete_agent(&self, id: &str, audit: &AuditEntry) -> Result<()>;
     /// Store what its heartbeat said (host, API URL, version, capacity, last seen).

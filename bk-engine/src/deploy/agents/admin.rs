@@ -124,6 +124,32 @@ impl AgentsBackend {
         })
     }
 
+    /// A token for the platform's own agent `id` (the agent `bk up` embeds): registered
+    /// on first use, its token replaced on every later one, so the token lives only in
+    /// the memory of the process that asked. Audited as the service `platform`.
+    pub async fn issue_platform_token(&self, id: &str) -> Result<NewAgentToken> {
+        let who = Caller::service("platform", "local");
+        let known = self.inner.state.lock().await.agents.contains_key(id);
+        if !known {
+            return self.register(&who, "local", id).await;
+        }
+        let token =
+            random_token(32).map_err(|e| EngineError::Internal(format!("random source: {e}")))?;
+        let hash = sha256_hex(token.as_bytes());
+        let mut st = self.inner.state.lock().await;
+        self.inner
+            .store
+            .set_agent_token(id, &hash, &self.audit(&who, "local", "agent.token", id))
+            .await?;
+        if let Some(a) = st.agents.get_mut(id) {
+            a.rec.token_hash = hash;
+        }
+        Ok(NewAgentToken {
+            id: id.to_owned(),
+            token,
+        })
+    }
+
     /// Every agent.
     pub async fn list(&self, who: &Caller) -> Result<Vec<AgentView>> {
         superuser(who)?;

@@ -127,6 +127,24 @@ impl AgentStore for SqlStore {
         Ok(())
     }
 
+    async fn set_agent_token(&self, id: &str, token_hash: &str, audit: &AuditEntry) -> Result<()> {
+        let db = &self.db;
+        let mut tx = db.begin().await?;
+        let n = tx
+            .execute(
+                db.query("UPDATE engine_agents SET token_hash = ? WHERE id = ?")
+                    .bind(token_hash.to_owned())
+                    .bind(id.to_owned()),
+            )
+            .await?;
+        if n == 0 {
+            return Err(EngineError::NotFound(format!("agent {id}")));
+        }
+        insert_audit(&mut tx, db, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn delete_agent(&self, id: &str, audit: &AuditEntry) -> Result<()> {
         let db = &self.db;
         let mut tx = db.begin().await?;
