@@ -22,29 +22,31 @@ pub struct BkConfig {
     pub login: LoginConfig,
     /// App engine and developer API.
     pub engine: EngineConfig,
-    /// The agent `bk up` runs in process when `engine.deploy.backend = "agents"`.
-    pub embedded_agent: EmbeddedAgentConfig,
+    /// This host's app processes under `bk up` (either backend).
+    pub local_agent: LocalAgentConfig,
     /// Where the split `bk-engine` finds login.
     pub login_client: LoginClientConfig,
 }
 
-/// `[embedded_agent]`: with the agents backend, `bk up` also runs an agent of its own
-/// host (registered by itself, its token never leaves the process), so one process is
-/// the whole platform and more hosts can join with `bk-agent`.
+/// `[local_agent]`: the app processes `bk up` runs on its own host. With
+/// `engine.deploy.backend = "local"` they run under the local backend's supervisor (`ports`
+/// apply); with `"agents"` they run under an agent embedded in the process, registered by
+/// `bk up` itself (its token never leaves the process), so one process is still the whole
+/// platform and more hosts join with `bk-agent`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct EmbeddedAgentConfig {
-    /// Run it (only with `engine.deploy.backend = "agents"`).
+pub struct LocalAgentConfig {
+    /// With the agents backend: run the embedded agent (false: only `bk-agent` hosts).
     pub enabled: bool,
-    /// Its agent id.
+    /// The embedded agent's id.
     pub id: String,
-    /// Range of `PORT`s handed to its instances, `A-B`.
+    /// Range of `PORT`s handed to this host's instances, `A-B`.
     pub ports: String,
-    /// Most instances it runs.
+    /// Most instances the embedded agent runs.
     pub max_instances: u32,
 }
 
-impl Default for EmbeddedAgentConfig {
+impl Default for LocalAgentConfig {
     fn default() -> Self {
         Self {
             enabled: true,

@@ -76,12 +76,15 @@ pub async fn open(cfg: &BkConfig, db: Db, identity: Identity) -> anyhow::Result<
     let routes = bk_engine::http::router(service.clone());
     let (routes, runtime) = match cfg.engine.deploy.backend {
         BackendKind::Local => {
+            let mut sup_cfg = bk_agent::SupervisorConfig::new("local");
+            sup_cfg.ports =
+                crate::agent::parse_ports(&cfg.local_agent.ports).context("local_agent.ports")?;
             let supervisor = bk_engine::app::attach_local_deploy(
                 &service,
                 &data,
                 apps.clone(),
                 hosts,
-                bk_agent::SupervisorConfig::new("local"),
+                sup_cfg,
                 settings,
             )
             .await?;
@@ -125,7 +128,7 @@ impl Engine {
         bk_engine::router::front(self.apps.clone(), platform)
     }
 
-    /// With the agents backend and `[embedded_agent] enabled`: register this host's agent
+    /// With the agents backend and `[local_agent] enabled`: register this host's agent
     /// (a fresh token, kept in memory only) and run it, pulling from the engine at
     /// `engine_addr` (the listener just bound) over HTTP like any other agent.
     pub async fn start_embedded_agent(
@@ -136,7 +139,7 @@ impl Engine {
         let Runtime::Agents { deploy, embedded } = &mut self.runtime else {
             return Ok(());
         };
-        let e = &cfg.embedded_agent;
+        let e = &cfg.local_agent;
         if !e.enabled || embedded.is_some() {
             return Ok(());
         }

@@ -142,18 +142,40 @@ pub async fn serve(cfg: BkConfig, mode: Mode) -> anyhow::Result<()> {
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(
+    let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
+    let signalled = stopping.clone();
+    let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown())
-    .await?;
+    .with_graceful_shutdown(async move {
+        shutdown().await;
+        signalled.notify_one();
+    });
+    let mut server = std::pin::pin!(std::future::IntoFuture::into_future(server));
+    tokio::select! {
+        r = &mut server => r?,
+        () = stopping.notified() => {
+            // App processes (and the embedded agent, whose long poll holds a connection
+            // open) stop first; then open connections get a few seconds to finish: agents'
+            // long polls would otherwise hold the exit for up to their wait.
+            if let Some(e) = engine.take() {
+                e.shutdown().await;
+            }
+            if tokio::time::timeout(DRAIN, &mut server).await.is_err() {
+                tracing::info!(secs = DRAIN.as_secs(), "connections still open; closing them");
+            }
+        }
+    }
     if let Some(e) = engine {
         e.shutdown().await;
     }
     tracing::info!("stopped");
     Ok(())
 }
+
+/// How long open connections may finish after SIGTERM.
+const DRAIN: Duration = Duration::from_secs(3);
 
 fn cfg_db_kind(cfg: &BkConfig) -> &'static str {
     bk_core::db::Dialect::from_url(&cfg.database_url())

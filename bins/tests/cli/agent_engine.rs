@@ -1,6 +1,6 @@
 //! The engine's agents backend composed in process (SQLite, the agent protocol over real
-//! HTTP), for the tests that run the real `bk-agent` binary against it. `bk up` does not
-//! compose the agents backend yet; once it does, these tests can start it instead.
+//! HTTP), for the tests that run the real `bk-agent` binary against it and drive placement
+//! directly. `up_agents.rs` runs `bk-agent` against `bk up` itself.
 
 use std::net::SocketAddr;
 use std::path::Path;

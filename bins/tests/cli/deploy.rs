@@ -24,7 +24,10 @@ fn a_developer_deploys_with_the_cli_and_the_app_serves_at_t() {
     let conf_root = tempfile::tempdir().unwrap();
     let conf = conf_root.path().join("bk");
     let mut cmd = support::command(env!("CARGO_BIN_EXE_bk"), Some("up"), data.path());
-    cmd.env("BK_ADMIN_PASSWORD", ADMIN_PW);
+    // A port range of its own: another test's app on a shared port would answer this
+    // one's readiness probe.
+    cmd.env("BK_ADMIN_PASSWORD", ADMIN_PW)
+        .env("BK_LOCAL_AGENT__PORTS", "35000-35099");
     let mut server = support::start(cmd);
     let url = server.base_url.clone();
 

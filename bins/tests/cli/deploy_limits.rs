@@ -44,6 +44,7 @@ fn the_deployment_limit_ends_an_unhealthy_deploy_timed_out() {
     let (ok, err, took) = deploy_unhealthy(&[
         ("BK_ENGINE__DEPLOY__TIMEOUT_SECS", "3"),
         ("BK_ENGINE__DEPLOY__READY_TIMEOUT_SECS", "600"),
+        ("BK_LOCAL_AGENT__PORTS", "35100-35199"),
     ]);
     assert!(!ok, "{err}");
     assert!(err.contains("timed_out"), "{err}");
@@ -53,7 +54,10 @@ fn the_deployment_limit_ends_an_unhealthy_deploy_timed_out() {
 
 #[test]
 fn the_ready_limit_fails_an_unhealthy_deploy_naming_it() {
-    let (ok, err, took) = deploy_unhealthy(&[("BK_ENGINE__DEPLOY__READY_TIMEOUT_SECS", "2")]);
+    let (ok, err, took) = deploy_unhealthy(&[
+        ("BK_ENGINE__DEPLOY__READY_TIMEOUT_SECS", "2"),
+        ("BK_LOCAL_AGENT__PORTS", "35200-35299"),
+    ]);
     assert!(!ok, "{err}");
     assert!(err.contains("failed"), "{err}");
     assert!(

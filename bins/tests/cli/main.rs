@@ -14,3 +14,4 @@ mod layering;
 mod oidc_env;
 mod support;
 mod up;
+mod up_agents;

@@ -21,6 +21,7 @@ use bk_core::instance::{
     ReleaseId,
 };
 use bk_core::types::AppCode;
+use sha2::{Digest, Sha256};
 
 /// One app module in one environment: the unit a backend runs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -161,4 +162,38 @@ pub trait DeployBackend: Send + Sync {
     /// A counter that changes whenever anything observed changes; the reconciler and the
     /// router feeder wait on it instead of polling.
     fn subscribe(&self) -> tokio::sync::watch::Receiver<u64>;
+}
+
+/// The id of one instance, the same for every backend (the driver waits for these ids):
+/// readable start, hash of everything that makes it unique (a DNS label of at most 30
+/// characters, as agents name log directories after it).
+pub fn instance_id(
+    slot: &Slot,
+    set: &ReleaseSet,
+    process: &ProcessType,
+    ordinal: u32,
+) -> InstanceId {
+    let mut h = Sha256::new();
+    for part in [
+        slot.app.as_str(),
+        slot.module.as_str(),
+        slot.env.as_str(),
+        set.release.as_str(),
+        &set.generation.to_string(),
+        process.as_str(),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let digest = hex::encode(h.finalize());
+    let id = format!("{}-{ordinal}-{}", process.as_str(), &digest[..12]);
+    // Process types are `^[a-z0-9]([-a-z0-9])*$` and at most 12 characters, so this parses.
+    InstanceId::parse(&id).unwrap_or_else(|_| {
+        InstanceId::parse(&format!("i{}", &digest[..16])).unwrap_or_else(|_| unreachable_id())
+    })
+}
+
+#[allow(clippy::expect_used)]
+fn unreachable_id() -> InstanceId {
+    InstanceId::parse("invalid").expect("a constant valid id")
 }

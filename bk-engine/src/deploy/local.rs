@@ -18,11 +18,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bk_agent::{LogStore, Supervisor, Which};
 use bk_core::instance::{InstanceId, InstanceSpec, ProcessType};
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use super::backend::instance_id;
 use super::backend::{
     BackendError, DeployBackend, LogChunk, LogSink, ObservedInstance, ReleaseSet, Slot, TaskOutcome,
 };
@@ -62,39 +62,6 @@ impl std::fmt::Debug for LocalBackend {
             .field("releases_root", &self.releases_root)
             .finish_non_exhaustive()
     }
-}
-
-/// The id of one instance: readable start, hash of everything that makes it unique (a DNS
-/// label of at most 30 characters, as agents name log directories after it).
-pub fn instance_id(
-    slot: &Slot,
-    set: &ReleaseSet,
-    process: &ProcessType,
-    ordinal: u32,
-) -> InstanceId {
-    let mut h = Sha256::new();
-    for part in [
-        slot.app.as_str(),
-        slot.module.as_str(),
-        slot.env.as_str(),
-        set.release.as_str(),
-        &set.generation.to_string(),
-        process.as_str(),
-    ] {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    let digest = hex::encode(h.finalize());
-    let id = format!("{}-{ordinal}-{}", process.as_str(), &digest[..12]);
-    // Process types are `^[a-z0-9]([-a-z0-9])*$` and at most 12 characters, so this parses.
-    InstanceId::parse(&id).unwrap_or_else(|_| {
-        InstanceId::parse(&format!("i{}", &digest[..16])).unwrap_or_else(|_| unreachable_id())
-    })
-}
-
-#[allow(clippy::expect_used)]
-fn unreachable_id() -> InstanceId {
-    InstanceId::parse("invalid").expect("a constant valid id")
 }
 
 impl LocalBackend {

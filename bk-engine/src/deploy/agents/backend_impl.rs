@@ -6,43 +6,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bk_core::agent_proto::{Assignment, HEADER_ENGINE_KEY, InstanceKind};
-use bk_core::crypto::sha256_hex;
-use bk_core::instance::{InstanceId, InstanceSpec, InstanceState, ProcessType};
+use bk_core::instance::{InstanceId, InstanceSpec, InstanceState};
 
 use super::state::{Meta, Placed, State};
 use super::{AgentsBackend, internal};
 use crate::deploy::backend::{
-    BackendError, DeployBackend, LogChunk, LogSink, ObservedInstance, ReleaseSet, Slot, TaskOutcome,
+    BackendError, DeployBackend, LogChunk, LogSink, ObservedInstance, ReleaseSet, Slot,
+    TaskOutcome, instance_id,
 };
-
-/// The stable id of one instance: readable prefix, hash of everything that identifies it.
-pub(crate) fn instance_id(
-    slot: &Slot,
-    set: &ReleaseSet,
-    process_type: &ProcessType,
-    ordinal: u32,
-) -> Result<InstanceId, BackendError> {
-    let key = format!(
-        "{}|{}|{}|{}|{}|{}|{}",
-        slot.app,
-        slot.module,
-        slot.env.as_str(),
-        set.release,
-        set.generation,
-        process_type,
-        ordinal
-    );
-    let hash = &sha256_hex(key.as_bytes())[..10];
-    let app: String = slot
-        .app
-        .as_str()
-        .chars()
-        .take(16)
-        .map(|c| if c == '_' { '-' } else { c })
-        .collect();
-    InstanceId::parse(&format!("{app}-{process_type}-{ordinal}-{hash}"))
-        .map_err(|e| BackendError::Invalid(format!("instance id: {e}")))
-}
 
 fn wanted(slot: &Slot, sets: &[ReleaseSet]) -> Result<Vec<Placed>, BackendError> {
     let mut out = Vec::new();
@@ -50,7 +21,7 @@ fn wanted(slot: &Slot, sets: &[ReleaseSet]) -> Result<Vec<Placed>, BackendError>
         for ps in &set.processes {
             for ordinal in 0..ps.replicas {
                 let mut spec = ps.template.clone();
-                spec.id = instance_id(slot, set, &ps.process_type, ordinal)?;
+                spec.id = instance_id(slot, set, &ps.process_type, ordinal);
                 spec.validate()
                     .map_err(|e| BackendError::Invalid(format!("{}: {e}", ps.process_type)))?;
                 out.push(Placed {

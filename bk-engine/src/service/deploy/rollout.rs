@@ -8,9 +8,9 @@ use std::time::Duration;
 use bk_core::instance::{InstanceId, InstanceState};
 
 use super::DeployRuntime;
+use crate::deploy::backend::instance_id;
 use crate::deploy::backend::{ObservedInstance, ReleaseSet, Slot};
 use crate::deploy::feeder::Serving;
-use crate::deploy::local::instance_id;
 
 /// Why new instances did not become ready.
 #[derive(Debug, Clone, PartialEq, Eq)]
