@@ -1,4 +1,4 @@
-//! Command-line arguments of `bk` and `bk-login`.
+//! Command-line arguments of `bk`, `bk-login` and `bk-engine`.
 
 use std::path::PathBuf;
 
@@ -71,6 +71,37 @@ pub struct LoginCli {
     pub serve: ServeArgs,
 }
 
+/// `bk-engine`: the developer API, appengine, deploys and the app router, apart from login.
+#[derive(Debug, Parser)]
+#[command(
+    name = "bk-engine",
+    version,
+    about = "Serve the BK engine (developer API, appengine, deploys, app router) apart from login"
+)]
+pub struct EngineCli {
+    /// Options.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Base URL of the login service (`http://login:8001`) [config: login_client.url].
+    #[arg(long)]
+    pub login_url: Option<String>,
+}
+
+impl EngineCli {
+    /// The flags as config overrides.
+    pub fn overrides(&self) -> Vec<Override> {
+        let mut o = self.serve.overrides();
+        if let Some(u) = &self.login_url {
+            o.push(Override::flag(
+                "login_client.url",
+                u.as_str(),
+                "--login-url",
+            ));
+        }
+        o
+    }
+}
+
 /// Options shared by the serving commands. Flags win over `BK_*` variables, which win
 /// over the config file.
 #[derive(Debug, Clone, Args)]
@@ -125,5 +156,6 @@ mod tests {
     fn verify_cli() {
         BkCli::command().debug_assert();
         LoginCli::command().debug_assert();
+        EngineCli::command().debug_assert();
     }
 }

@@ -1,7 +1,7 @@
 //! The engine as the binaries compose it: the service over the platform's database, the
 //! deploy backend the config names (`engine.deploy.backend`: `local` or `agents`), the app
 //! router, and, with agents, the agent `bk up` embeds. `bk up` gives it login in process;
-//! `bk-engine` gives it login over HTTP ([`crate::remote_login`]).
+//! `bk-engine` ([`serve_alone`]) gives it login over HTTP ([`crate::remote_login`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,9 +38,8 @@ enum Runtime {
 }
 
 /// Open the engine over `db` (migrating it), asking `identity` about users, and attach
-/// the configured deploy backend. Also returns its routes in their own stack (access
-/// lines and metrics labelled `engine`), with the agent protocol and admin routes when
-/// the backend is `agents`.
+/// the configured deploy backend. Also returns its routes (with the agent protocol and
+/// admin routes when the backend is `agents`), to be wrapped in their own stack.
 pub async fn open(cfg: &BkConfig, db: Db, identity: Identity) -> anyhow::Result<(Engine, Router)> {
     let key_env = std::env::var(bk_engine::secret::SecretKey::ENV).ok();
     let key = bk_engine::secret::SecretKey::load_or_create(
@@ -118,7 +117,23 @@ pub async fn open(cfg: &BkConfig, db: Db, identity: Identity) -> anyhow::Result<
         apps,
         runtime,
     };
-    Ok((engine, stack::wrap(routes, bk_engine::SERVICE)))
+    Ok((engine, routes))
+}
+
+/// `bk-engine`: the developer API, the V6 appengine API, deploys and the app router, with
+/// login elsewhere (`login_client.url`); serves until SIGINT/SIGTERM.
+pub async fn serve_alone(cfg: BkConfig) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let forwarding = Arc::new(cfg.forwarding()?);
+    let identity = crate::remote_login::identity(
+        &cfg.login_client,
+        &secrets::esb_token(&cfg.server.data_dir)?,
+    )?;
+    let db = crate::platform::open_db(&cfg).await?;
+    let (engine, routes) = open(&cfg, db, identity).await?;
+    let routes = stack::wrap(routes.merge(stack::ops_routes()), bk_engine::SERVICE);
+    let router = engine.front(routes).layer(axum::Extension(forwarding));
+    crate::platform::listen(&cfg, router, Some(engine), started).await
 }
 
 impl Engine {

@@ -10,4 +10,5 @@ pub mod config;
 pub mod datadir;
 pub mod engine;
 pub mod platform;
+pub mod remote_login;
 pub mod secrets;

@@ -109,7 +109,7 @@ pub async fn build_with(
                 users: opened.service.clone(),
             };
             let (engine, routes) = crate::engine::open(cfg, db, identity).await?;
-            let platform = login.fallback_service(routes);
+            let platform = login.fallback_service(stack::wrap(routes, bk_engine::SERVICE));
             (engine.front(platform), Some(engine))
         }
         Mode::LoginOnly => (bk_auth::http::also_unprefixed(login, &opened.mount), None),
@@ -127,17 +127,28 @@ pub async fn serve(cfg: BkConfig, mode: Mode) -> anyhow::Result<()> {
     let Built {
         router,
         login,
-        mut engine,
+        engine,
     } = build(&cfg, mode).await?;
     let _upkeep = login.spawn_maintenance(Duration::from_secs(60));
+    listen(&cfg, router, engine, started).await
+}
+
+/// Bind `server.listen`, start the embedded agent if any, serve `router` until
+/// SIGINT/SIGTERM, then stop the engine's app processes.
+pub async fn listen(
+    cfg: &BkConfig,
+    router: Router,
+    mut engine: Option<crate::engine::Engine>,
+    started: Instant,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
     let addr = listener.local_addr()?;
     if let Some(e) = &mut engine {
-        e.start_embedded_agent(&cfg, addr).await?;
+        e.start_embedded_agent(cfg, addr).await?;
     }
-    tracing::info!(%addr, startup_ms = started.elapsed().as_millis() as u64, database = cfg_db_kind(&cfg), "listening");
+    tracing::info!(%addr, startup_ms = started.elapsed().as_millis() as u64, database = cfg_db_kind(cfg), "listening");
     // Answers go out at once on keep-alive connections (as nginx does), not after Nagle's delay.
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);

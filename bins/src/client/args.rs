@@ -16,6 +16,10 @@ pub struct LoginArgs {
     /// Base URL of the platform [env: BK_URL; default: the last one used].
     #[arg(long)]
     pub url: Option<String>,
+    /// Base URL of the login service when it runs apart from the engine (`bk-login`)
+    /// [default: the platform's URL].
+    #[arg(long)]
+    pub login_url: Option<String>,
     /// Username [default: asked].
     #[arg(long, short)]
     pub username: Option<String>,

@@ -20,6 +20,10 @@ pub struct Credentials {
     /// Their `bk_token`.
     #[serde(default)]
     pub token: String,
+    /// Base URL of the login service when it runs apart from the platform (`bk-login`
+    /// beside `bk-engine`); empty: the platform's URL.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub login_url: String,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -28,6 +32,7 @@ impl std::fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("url", &self.url)
             .field("username", &self.username)
+            .field("login_url", &self.login_url)
             .field("token", &if self.token.is_empty() { "" } else { "***" })
             .finish()
     }
@@ -130,6 +135,7 @@ mod tests {
             url: "http://127.0.0.1:1".into(),
             username: "alice".into(),
             token: "secret-token".into(),
+            login_url: String::new(),
         };
         let path = save(&dir, &c).unwrap();
         assert_eq!(

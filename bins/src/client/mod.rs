@@ -77,7 +77,14 @@ fn logged_in() -> anyhow::Result<Api> {
 async fn login(a: LoginArgs) -> anyhow::Result<()> {
     let saved = credentials::load()?;
     let url = a.url.unwrap_or(saved.url);
-    let api = Api::anonymous(&url)?;
+    let platform = Api::anonymous(&url)?;
+    // Login may run apart from the engine (`bk-login` beside `bk-engine`).
+    let login_url = a.login_url.unwrap_or_default();
+    let api = if login_url.is_empty() {
+        Api::anonymous(&url)?
+    } else {
+        Api::anonymous(&login_url)?
+    };
     let username = match a.username {
         Some(u) => u,
         None => {
@@ -103,9 +110,14 @@ async fn login(a: LoginArgs) -> anyhow::Result<()> {
         anyhow::bail!("the platform answered without a token");
     }
     let creds = credentials::Credentials {
-        url: api.base().to_owned(),
+        url: platform.base().to_owned(),
         username: output::cell(&data, "username"),
         token,
+        login_url: if login_url.is_empty() {
+            String::new()
+        } else {
+            api.base().to_owned()
+        },
     };
     let path = credentials::save(&credentials::config_dir()?, &creds)?;
     println!(
@@ -121,7 +133,14 @@ async fn logout() -> anyhow::Result<()> {
     let dir = credentials::config_dir()?;
     let creds = credentials::load_file(&dir)?.unwrap_or_default();
     if !creds.token.is_empty()
-        && let Ok(api) = Api::logged_in(&creds)
+        && let Ok(api) = Api::logged_in(&credentials::Credentials {
+            url: if creds.login_url.is_empty() {
+                creds.url.clone()
+            } else {
+                creds.login_url.clone()
+            },
+            ..creds.clone()
+        })
     {
         // Revoke the session on the server too; a failure (server gone) still forgets it.
         let revoked = api

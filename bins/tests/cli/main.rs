@@ -12,6 +12,7 @@ mod deploy_limits;
 mod hardening;
 mod layering;
 mod oidc_env;
+mod split;
 mod support;
 mod up;
 mod up_agents;
