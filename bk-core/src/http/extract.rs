@@ -1,7 +1,7 @@
 //! Extractors whose rejections answer in the route's envelope with a clear message,
 //! instead of axum's plain-text 400/415/422.
 
-use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
+use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::response::Response;
@@ -21,6 +21,30 @@ pub struct Json<T>(pub T);
 /// Form body, deserialized.
 #[derive(Debug, Clone)]
 pub struct Form<T>(pub T);
+
+/// Path parameters, deserialized (a segment that is not UTF-8 or not of the type
+/// answers 400 in the route's envelope, not axum's plain text).
+#[derive(Debug, Clone)]
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(e) => Err(ApiContext::from_parts(parts).err(path_error(&e))),
+        }
+    }
+}
+
+fn path_error(e: &PathRejection) -> ApiError {
+    match e {
+        // A route without the parameters it extracts: our bug, not the client's.
+        PathRejection::MissingPathParams(_) => ApiError::new(ErrorCode::Internal),
+        _ => ApiError::invalid(format!("path: {}", e.body_text())),
+    }
+}
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     type Rejection = Response;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use bk_core::agent_proto::{HEADER_ID, HEADER_PROTOCOL, HEADER_TOKEN, Heartbeat};
 use bk_core::http::ApiContext;
 use bk_core::http::extract::Json;
+use bk_core::http::extract::Path;
 use futures_util::stream;
 use serde::Deserialize;
 use tokio::io::AsyncReadExt;

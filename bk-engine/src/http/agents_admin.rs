@@ -3,13 +3,14 @@
 //! ([`super::with_agents`]); without one these answer 409.
 
 use axum::Extension;
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::Response;
 use bk_core::ApiError;
 use bk_core::ErrorCode;
 use bk_core::http::ApiContext;
 use bk_core::http::extract::Json;
+use bk_core::http::extract::Path;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

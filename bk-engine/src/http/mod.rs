@@ -11,6 +11,7 @@ mod auth;
 pub(crate) mod client;
 mod dev;
 mod docs;
+mod extractor_docs;
 pub mod origin;
 mod v6;
 mod v7;
@@ -80,17 +81,22 @@ fn appengine_api() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of the developer API and the V7 paths (`openapi/paas.json`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    paas_api().into_openapi()
+    let mut doc = paas_api().into_openapi();
+    extractor_docs::complete(&mut doc);
+    doc
 }
 
 /// The OpenAPI document of the V6 appengine API (`openapi/appengine.json`).
 pub fn appengine_openapi() -> utoipa::openapi::OpenApi {
-    appengine_api().into_openapi()
+    let mut doc = appengine_api().into_openapi();
+    extractor_docs::complete(&mut doc);
+    doc
 }
 
 /// The developer API and V7 paths, with docs at `/paas/api/docs/`.
 pub fn paas_router(svc: AppState) -> Router {
-    let (router, doc) = paas_api().split_for_parts();
+    let (router, mut doc) = paas_api().split_for_parts();
+    extractor_docs::complete(&mut doc);
     router
         .with_state(svc)
         .merge(SwaggerUi::new("/paas/api/docs").url("/paas/api/openapi.json", doc))
@@ -98,7 +104,8 @@ pub fn paas_router(svc: AppState) -> Router {
 
 /// The V6 appengine API, with docs at `/v1/docs/`.
 pub fn appengine_router(svc: AppState) -> Router {
-    let (router, doc) = appengine_api().split_for_parts();
+    let (router, mut doc) = appengine_api().split_for_parts();
+    extractor_docs::complete(&mut doc);
     router
         .with_state(svc)
         .merge(SwaggerUi::new("/v1/docs").url("/v1/openapi.json", doc))

@@ -261,3 +261,43 @@ async fn unknown_routes_answer_in_the_envelope() {
         .await;
     assert_eq!(r.status, 405);
 }
+
+#[tokio::test]
+async fn a_path_segment_that_is_not_utf8_answers_in_each_apis_envelope() {
+    let e = env().await;
+    // Developer API: 400 in the platform envelope, naming the parameter.
+    let r = e
+        .http
+        .get(e.url("/paas/api/v1/apps/%FF/"))
+        .bearer_auth("tok-alice")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["result"], false, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("code"), "{v}");
+    // V7: 400 with BK's `{code, detail}`.
+    let r = e
+        .http
+        .get(e.url("/paas/api/bkapps/applications/%FF/modules/default/deployments/lists/"))
+        .bearer_auth("tok-alice")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert!(v["detail"].as_str().unwrap().contains("UTF-8"), "{v}");
+    // V6: HTTP 200 with `result: false`, as every V6 client error.
+    let r = e
+        .http
+        .get(e.url("/v1/apps/%FF/events/x/logs/"))
+        .header("x-app-code", "paas")
+        .header("x-app-token", bk_engine::testing::SERVICE_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["result"], false, "{v}");
+}

@@ -1,8 +1,9 @@
 //! `/paas/api/v1/apps/{code}/audit/`: the app's audit log.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use bk_core::http::ApiContext;
+use bk_core::http::extract::Path;
 use bk_core::http::extract::Query;
 use serde::Deserialize;
 use utoipa::IntoParams;

@@ -5,10 +5,11 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use bk_core::http::ApiContext;
+use bk_core::http::extract::Path;
 use bk_core::http::extract::{Json, Query};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};

@@ -1,8 +1,9 @@
 //! `/paas/api/v1/apps/{code}/env_vars/`: list, bulk set, unset.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use bk_core::http::ApiContext;
+use bk_core::http::extract::Path;
 use bk_core::http::extract::{Json, Query};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -1,9 +1,10 @@
 //! `/paas/api/v1/apps/{code}/members/`: list, add, remove.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use bk_core::http::ApiContext;
 use bk_core::http::extract::Json;
+use bk_core::http::extract::Path;
 use serde::Deserialize;
 use utoipa::ToSchema;
 

@@ -1,10 +1,11 @@
 //! `/paas/api/v1/apps/{code}/modules/`: list, create, read, make default, delete.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use bk_core::ApiError;
 use bk_core::http::ApiContext;
 use bk_core::http::extract::Json;
+use bk_core::http::extract::Path;
 use serde::Deserialize;
 use utoipa::ToSchema;
 

@@ -3,10 +3,11 @@
 //! Callers: the platform's service credentials or the app's own code and secret, in
 //! `X-APP-CODE` / `X-APP-TOKEN`. The work runs in the engine; the event is its deployment.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::Response;
 use bk_core::http::ApiContext;
+use bk_core::http::extract::Path;
 use serde::Serialize;
 use utoipa::ToSchema;
 

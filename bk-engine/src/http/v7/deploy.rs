@@ -2,9 +2,10 @@
 //! released state and info, source packages. Bare bodies; errors `{code, detail}`.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use bk_core::http::ApiContext;
+use bk_core::http::extract::Path;
 use bk_core::http::extract::{Json, Query};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use bk_core::ApiError;
 use bk_core::http::ApiContext;
+use bk_core::http::extract::Path;
 use serde::Serialize;
 use utoipa::ToSchema;
 
