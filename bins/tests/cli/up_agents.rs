@@ -141,7 +141,7 @@ async fn bk_up_with_agents_deploys_to_a_bk_agent_process() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bk_up_alone_deploys_through_its_embedded_agent() {
-    let (mut server, conf, _data) = up_agents(&[("BK_LOCAL_AGENT__PORTS", "32700-32799")]);
+    let (mut server, conf, data) = up_agents(&[("BK_LOCAL_AGENT__PORTS", "32700-32799")]);
     let base = server.base_url.clone();
     let (ok, out, err) = bk(
         conf.path(),
@@ -188,4 +188,26 @@ async fn bk_up_alone_deploys_through_its_embedded_agent() {
         .await
         .is_err();
     assert!(gone, "the instance outlived bk up");
+
+    // Started again over the same data: the embedded agent gets a new token (the old one
+    // lived only in the stopped process) and serves what stag served.
+    let mut cmd = support::command(env!("CARGO_BIN_EXE_bk"), Some("up"), data.path());
+    cmd.env("BK_ENGINE__DEPLOY__BACKEND", "agents")
+        .env("BK_ENGINE__AGENTS__HEARTBEAT_MS", "200")
+        .env("BK_LOCAL_AGENT__PORTS", "32700-32799");
+    let again = support::start(cmd);
+    let url = format!("{}/t/hello/", again.base_url);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = reqwest::get(&url).await.map(|r| r.status().as_u16());
+        if status.as_ref().is_ok_and(|s| *s == 200) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not served after a restart: {status:?}; {}",
+            again.stderr_text()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

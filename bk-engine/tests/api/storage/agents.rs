@@ -70,6 +70,21 @@ pub(crate) async fn agents_and_placements(u: Under) {
             .await,
         EngineError::NotFound(_)
     );
+    s.set_agent_token("host-b", &"b".repeat(64), &audit("agent.token"))
+        .await
+        .unwrap();
+    assert_err!(
+        s.set_agent_token("nope", &"b".repeat(64), &audit("agent.token"))
+            .await,
+        EngineError::NotFound(_)
+    );
+    let b = s
+        .agents()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.id == "host-b");
+    assert_eq!(b.unwrap().token_hash, "b".repeat(64));
     let mut seen = agent("host-a");
     seen.host = "10.0.0.1".into();
     seen.api_url = Some("http://10.0.0.1:7000".into());
