@@ -11,6 +11,7 @@ use bk_core::clock::Clock;
 use bk_core::db::Db;
 use bk_core::identity::{TokenVerifier, UserDirectory};
 
+use crate::admin::AdminService;
 use crate::auth::MemoryNonces;
 use crate::component::Component;
 use crate::error::Result;
@@ -44,6 +45,7 @@ pub struct EsbBuilder {
     clock: Arc<dyn Clock>,
     prefix: String,
     limiter: Option<Arc<dyn RateLimiter>>,
+    cookie: String,
     extra: Vec<(Channel, Arc<dyn Component>)>,
 }
 
@@ -70,6 +72,7 @@ impl EsbApp {
             clock: bk_core::clock::system(),
             prefix: "/api".into(),
             limiter: None,
+            cookie: "bk_token".into(),
             extra: Vec::new(),
         }
     }
@@ -96,6 +99,12 @@ impl EsbBuilder {
     /// The clock (tests).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The login cookie the admin API reads (default `bk_token`).
+    pub fn cookie_name(mut self, name: &str) -> Self {
+        self.cookie = name.to_owned();
         self
     }
 
@@ -144,7 +153,19 @@ impl EsbBuilder {
                 clock: self.clock,
             },
         ));
-        let router = crate::http::router(gateway.clone(), &self.prefix);
+        let admin = match (&stores, &reloader) {
+            (Some(s), Some(r)) => Some(Arc::new(AdminService::new(
+                s.clone(),
+                r.clone(),
+                self.tokens.clone(),
+            ))),
+            _ => None,
+        };
+        let router = crate::http::router(
+            gateway.clone(),
+            &self.prefix,
+            admin.as_ref().map(|a| (a.clone(), self.cookie.as_str())),
+        );
         Ok(EsbApp {
             gateway,
             stores,

@@ -12,6 +12,7 @@
 //! [`auth::NonceStore`], and bk-core's `AppDirectory`, `TokenVerifier` and
 //! `UserDirectory` for what it asks the engine and login.
 
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod builtin;

@@ -5,6 +5,7 @@
 //! Handlers are thin: read the request, call [`Gateway::handle`], answer in the ESB
 //! envelope (bk-core's `Style::Esb`).
 
+pub mod admin;
 mod reply;
 
 use std::sync::Arc;
@@ -24,9 +25,21 @@ use crate::gateway::{Family, Gateway, Incoming};
 /// Largest request body the gateway reads.
 pub const MAX_BODY: usize = 4 << 20;
 
-/// The gateway's routes under `prefix` (`/api` in `bk up`).
-pub fn router(gateway: Arc<Gateway>, prefix: &str) -> Router {
+/// The gateway's routes under `prefix` (`/api` in `bk up`), with the admin API at
+/// `/api/esb/admin/` when `admin` is given.
+pub fn router(
+    gateway: Arc<Gateway>,
+    prefix: &str,
+    admin: Option<(Arc<crate::admin::AdminService>, &str)>,
+) -> Router {
     let p = prefix.trim_end_matches('/');
+    let admin = match admin {
+        Some((svc, cookie)) => admin::router(admin::AdminState {
+            svc,
+            cookie: Arc::from(cookie),
+        }),
+        None => Router::new(),
+    };
     Router::new()
         .route(&format!("{p}/c/compapi/{{*rest}}"), any(compapi))
         .route(
@@ -39,6 +52,7 @@ pub fn router(gateway: Arc<Gateway>, prefix: &str) -> Router {
             gateway,
             prefix: Arc::from(p),
         })
+        .merge(admin)
 }
 
 #[derive(Clone)]

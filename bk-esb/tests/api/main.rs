@@ -4,6 +4,7 @@
 //! components, and the storage suite on every database.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin;
 mod auth;
 mod builtins;
 mod forward;
