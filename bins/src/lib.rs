@@ -8,5 +8,6 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod datadir;
+pub mod esb;
 pub mod platform;
 pub mod secrets;

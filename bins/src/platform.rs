@@ -53,6 +53,7 @@ pub async fn migrate(cfg: &BkConfig) -> anyhow::Result<()> {
     let store = bk_auth::store::sql::SqlStore::new(db.clone());
     let applied = store.migrate(&bk_core::clock::SystemClock).await?;
     println!("login: applied {:?}", applied.versions);
+    println!("esb: applied {:?}", crate::esb::migrate(db.clone()).await?);
     let engine = bk_engine::store::sql::SqlStore::new(db);
     let applied = engine.migrate(&bk_core::clock::SystemClock).await?;
     println!("engine: applied {:?}", applied.versions);
@@ -105,7 +106,14 @@ pub async fn build_with(
             // Login's routes first; every other path goes to the engine's stack (its own
             // request ids, access lines and metrics labelled `engine`); the app router in
             // front takes `/t/`, `/o/`, `/<env>--<code>/` and app sub-domains.
-            let engine = open_engine(cfg, db, opened.service.clone()).await?;
+            let engine = open_engine(cfg, db.clone(), opened.service.clone()).await?;
+            let esb = crate::esb::router(
+                db,
+                opened.service.clone(),
+                engine.clone(),
+                &cfg.login.cookie.name,
+            )
+            .await?;
             let apps =
                 bk_engine::router::RouterHandle::new(bk_engine::router::ProxyOptions::default());
             let supervisor = bk_engine::app::attach_local_deploy(
@@ -121,7 +129,7 @@ pub async fn build_with(
                 bk_engine::service::DeploySettings::default(),
             )
             .await?;
-            let platform = login.fallback_service(stack::wrap(
+            let platform = login.merge(esb).fallback_service(stack::wrap(
                 bk_engine::http::router(engine),
                 bk_engine::SERVICE,
             ));

@@ -8,6 +8,7 @@ mod agent_netns;
 mod client;
 mod config;
 mod deploy;
+mod esb_client;
 mod hardening;
 mod layering;
 mod oidc_env;
