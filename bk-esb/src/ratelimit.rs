@@ -62,7 +62,7 @@ impl RateLimitConf {
     pub fn from_json(v: &serde_json::Value) -> Result<Self, String> {
         let top = v.as_object().ok_or("rate limit: expected a JSON object")?;
         let mut out = RateLimitConf::default();
-        for (k, _) in top.iter().filter(|(k, _)| k.as_str() != "app_ratelimit") {
+        if let Some(k) = top.keys().find(|k| k.as_str() != "app_ratelimit") {
             return Err(format!(
                 "rate limit: unknown key {k:?} (expected app_ratelimit)"
             ));
@@ -148,7 +148,7 @@ fn rule_json(r: &Rule) -> serde_json::Value {
     let (unit, secs) = PERIODS
         .iter()
         .rev()
-        .find(|(_, s)| r.period_secs % s == 0)
+        .find(|(_, s)| r.period_secs.is_multiple_of(*s))
         .copied()
         .unwrap_or(("second", 1));
     let mut m = serde_json::Map::new();
@@ -186,10 +186,14 @@ struct Bucket {
 
 const SHARDS: usize = 16;
 
+/// Buckets by component, then app, then rule index: looked up by `&str`, no allocation
+/// once an (component, app) pair has been seen.
+type Buckets = HashMap<String, HashMap<String, Vec<Bucket>>>;
+
 /// Token buckets in this process: capacity `tokens`, refilled continuously over the period.
 pub struct LocalLimiter {
     clock: Arc<dyn Clock>,
-    shards: [Mutex<HashMap<(Arc<str>, Arc<str>, usize), Bucket>>; SHARDS],
+    shards: [Mutex<Buckets>; SHARDS],
 }
 
 impl std::fmt::Debug for LocalLimiter {
@@ -229,32 +233,46 @@ impl RateLimiter for LocalLimiter {
             // A poisoned shard means a panic mid-update; fail open rather than refuse all.
             return Ok(());
         };
-        // Check every rule first, then charge them all: a refused call costs nothing.
-        let mut states = Vec::with_capacity(rules.len());
-        for (i, rule) in rules.iter().enumerate() {
-            let cap = rule.tokens as f64;
-            let b = map
-                .get(&(Arc::from(component), Arc::from(app), i))
-                .copied()
-                .unwrap_or(Bucket {
-                    tokens: cap,
-                    at: now,
-                });
-            let rate = cap / (rule.period_secs as f64 * 1000.0);
-            let tokens = (b.tokens + (now - b.at).max(0) as f64 * rate).min(cap);
-            if tokens < 1.0 {
-                return Err(*rule);
-            }
-            states.push(tokens);
+        if !map.contains_key(component) {
+            map.insert(component.to_owned(), HashMap::new());
         }
-        for (i, tokens) in states.into_iter().enumerate() {
-            map.insert(
-                (Arc::from(component), Arc::from(app), i),
-                Bucket {
-                    tokens: tokens - 1.0,
+        let Some(apps) = map.get_mut(component) else {
+            return Ok(());
+        };
+        if !apps.contains_key(app) {
+            apps.insert(app.to_owned(), Vec::new());
+        }
+        let Some(buckets) = apps.get_mut(app) else {
+            return Ok(());
+        };
+        if buckets.len() != rules.len() {
+            // New or changed rules start full.
+            *buckets = rules
+                .iter()
+                .map(|r| Bucket {
+                    tokens: r.tokens as f64,
                     at: now,
-                },
-            );
+                })
+                .collect();
+        }
+        // Check every rule first, then charge them all: a refused call costs nothing.
+        let level = |rule: &Rule, b: &Bucket| {
+            let cap = rule.tokens as f64;
+            let rate = cap / (rule.period_secs as f64 * 1000.0);
+            (b.tokens + (now - b.at).max(0) as f64 * rate).min(cap)
+        };
+        if let Some((rule, _)) = rules
+            .iter()
+            .zip(buckets.iter())
+            .find(|(r, b)| level(r, b) < 1.0)
+        {
+            return Err(*rule);
+        }
+        for (rule, b) in rules.iter().zip(buckets.iter_mut()) {
+            *b = Bucket {
+                tokens: level(rule, b) - 1.0,
+                at: now,
+            };
         }
         Ok(())
     }
