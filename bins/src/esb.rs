@@ -61,6 +61,6 @@ pub async fn router(
 
 /// Apply the gateway's migrations.
 pub async fn migrate(db: Db) -> anyhow::Result<Vec<i64>> {
-    let store = bk_esb::store::sql::SqlStore::new(db);
+    let store = bk_esb::store::sql::SqlStore::new(db, bk_core::clock::system());
     Ok(store.migrate(&bk_core::clock::SystemClock).await?.versions)
 }

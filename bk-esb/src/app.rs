@@ -130,7 +130,7 @@ impl EsbBuilder {
         let registry = Arc::new(Registry::new(builtins, Forwarder::default()));
         let (stores, reloader) = match self.db {
             Some(db) => {
-                let sql = SqlStore::new(db);
+                let sql = SqlStore::new(db, self.clock.clone());
                 sql.migrate(&*self.clock).await?;
                 let sql = Arc::new(sql);
                 let stores = Stores::all(sql);

@@ -18,7 +18,7 @@ where
     let Some(t) = bk_core::db::testing::fresh(dialect).await else {
         return;
     };
-    let store = SqlStore::new(t.db.clone());
+    let store = SqlStore::new(t.db.clone(), bk_core::clock::system());
     assert_eq!(store.migrate(&SystemClock).await.unwrap().versions, vec![1]);
     assert!(
         store

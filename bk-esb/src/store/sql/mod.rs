@@ -9,7 +9,9 @@ mod docs;
 mod grants;
 mod migrations;
 
-use bk_core::clock::{Clock, SystemClock};
+use std::sync::Arc;
+
+use bk_core::clock::Clock;
 use bk_core::db::migrate::{self, Applied};
 use bk_core::db::{Db, DbError, Tx};
 use sqlx::Row;
@@ -18,15 +20,25 @@ use sqlx::any::AnyRow;
 use crate::error::{EsbError, Result};
 
 /// Every gateway store over one database. Cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SqlStore {
     db: Db,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SqlStore {
-    /// A store over `db`; call [`SqlStore::migrate`] once before use.
-    pub fn new(db: Db) -> Self {
-        Self { db }
+    /// A store over `db` stamping rows with `clock`'s time; call [`SqlStore::migrate`]
+    /// once before use.
+    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
     }
 
     /// Create or upgrade the `esb_*` tables; returns the versions applied now.
@@ -35,7 +47,7 @@ impl SqlStore {
     }
 
     fn now(&self) -> i64 {
-        SystemClock.now_ms()
+        self.clock.now_ms()
     }
 
     /// A write transaction, with the revision bumped in it.
