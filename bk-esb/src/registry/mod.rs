@@ -5,6 +5,8 @@
 
 mod reload;
 mod template;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
