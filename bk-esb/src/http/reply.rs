@@ -12,8 +12,22 @@ use serde_json::Value;
 
 use crate::component::Reply;
 
+/// The response header naming the request id (read by bkapi-client-core's error reports).
+const REQUEST_ID_HEADER: header::HeaderName = header::HeaderName::from_static("x-bkapi-request-id");
+
+fn with_id(mut r: Response, rid: &RequestId) -> Response {
+    if let Ok(v) = header::HeaderValue::from_str(rid.as_str()) {
+        r.headers_mut().insert(REQUEST_ID_HEADER, v);
+    }
+    r
+}
+
 /// Success.
 pub fn success(rid: &RequestId, reply: Reply) -> Response {
+    with_id(answer(rid, reply), rid)
+}
+
+fn answer(rid: &RequestId, reply: Reply) -> Response {
     match reply {
         Reply::Data(d) => envelope::ok(Style::Esb, rid.as_str(), d),
         Reply::Raw {
@@ -41,5 +55,5 @@ pub fn success(rid: &RequestId, reply: Reply) -> Response {
 
 /// Failure.
 pub fn error(lang: Lang, rid: &RequestId, e: &ApiError) -> Response {
-    envelope::error(Style::Esb, lang, rid.as_str(), e)
+    with_id(envelope::error(Style::Esb, lang, rid.as_str(), e), rid)
 }
