@@ -9,6 +9,7 @@ pub mod client;
 pub mod config;
 pub mod datadir;
 pub mod engine;
+pub mod esb;
 pub mod platform;
 pub mod remote_login;
 pub mod secrets;

@@ -53,6 +53,7 @@ pub async fn migrate(cfg: &BkConfig) -> anyhow::Result<()> {
     let store = bk_auth::store::sql::SqlStore::new(db.clone());
     let applied = store.migrate(&bk_core::clock::SystemClock).await?;
     println!("login: applied {:?}", applied.versions);
+    println!("esb: applied {:?}", crate::esb::migrate(db.clone()).await?);
     let engine = bk_engine::store::sql::SqlStore::new(db);
     let applied = engine.migrate(&bk_core::clock::SystemClock).await?;
     println!("engine: applied {:?}", applied.versions);
@@ -102,14 +103,24 @@ pub async fn build_with(
     let login = stack::wrap(opened.router.merge(stack::ops_routes()), bk_auth::SERVICE);
     let (router, engine) = match mode {
         Mode::Platform => {
-            // Login's routes first; every other path goes to the engine's stack; the app
-            // router in front takes `/t/`, `/o/`, `/<env>--<code>/` and app sub-domains.
+            // Login's routes first, then the gateway's (`/api/`); every other path goes to
+            // the engine's stack; the app router in front takes `/t/`, `/o/`,
+            // `/<env>--<code>/` and app sub-domains.
             let identity = bk_engine::app::Identity {
                 tokens: opened.service.clone(),
                 users: opened.service.clone(),
             };
-            let (engine, routes) = crate::engine::open(cfg, db, identity).await?;
-            let platform = login.fallback_service(stack::wrap(routes, bk_engine::SERVICE));
+            let (engine, routes) = crate::engine::open(cfg, db.clone(), identity).await?;
+            let esb = crate::esb::router(
+                db,
+                opened.service.clone(),
+                engine.service.clone(),
+                &cfg.login.cookie.name,
+            )
+            .await?;
+            let platform = login
+                .merge(esb)
+                .fallback_service(stack::wrap(routes, bk_engine::SERVICE));
             (engine.front(platform), Some(engine))
         }
         Mode::LoginOnly => (bk_auth::http::also_unprefixed(login, &opened.mount), None),

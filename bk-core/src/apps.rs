@@ -33,4 +33,15 @@ pub trait AppDirectory: Send + Sync {
     /// Whether `secret` is a live secret of app `app_code` (compared in constant time).
     /// `Ok(false)` for unknown apps, so callers cannot tell the two apart.
     async fn verify_secret(&self, app_code: &str, secret: &str) -> Result<bool, ApiError>;
+
+    /// Whether `check` accepts one of the live secrets of `app_code` (the gateway checks an
+    /// HMAC signature this way: the secret never leaves the directory). `Ok(false)` for
+    /// unknown apps. The default knows no secrets and answers `Ok(false)`.
+    async fn any_secret(&self, app_code: &str, check: &SecretCheck<'_>) -> Result<bool, ApiError> {
+        let _ = (app_code, check);
+        Ok(false)
+    }
 }
+
+/// A test run on one secret's text by [`AppDirectory::any_secret`].
+pub type SecretCheck<'a> = dyn Fn(&str) -> bool + Send + Sync + 'a;

@@ -45,6 +45,16 @@ pub enum ErrorCode {
     Unavailable,
     /// A bug: logged with its source, reported without details.
     Internal,
+    /// The request body is not what its first byte or content type promised (bad JSON).
+    MalformedBody,
+    /// The calling app's credentials are missing, unknown or wrong.
+    AppUnauthenticated,
+    /// The calling app has no grant for this API.
+    AppPermissionDenied,
+    /// The resource exists but is switched off.
+    Inactive,
+    /// A backend the request was forwarded to failed, answered garbage or timed out.
+    UpstreamFailed,
 }
 
 /// Wire facts of one [`ErrorCode`].
@@ -98,6 +108,33 @@ table! {
     AccountDisabled      => 403, "1300", 1302410, "account_disabled", "Account disabled", "账号已被禁用";
     Unavailable          => 503, "1300", 1302503, "unavailable", "Service temporarily unavailable, retry later", "服务暂时不可用，请稍后重试";
     Internal             => 500, "1300", 1302500, "internal", "Internal error", "内部错误";
+    MalformedBody        => 400, "1300", 1302400, "malformed_body", "Malformed request body", "请求体格式错误";
+    AppUnauthenticated   => 401, "1300", 1302402, "app_unauthenticated", "App authentication failed", "应用认证失败";
+    AppPermissionDenied  => 403, "1300", 1302406, "app_permission_denied", "The app has no permission for this API", "应用没有此接口的权限";
+    Inactive             => 403, "1300", 1302407, "inactive", "This API is not active", "该接口未启用";
+    UpstreamFailed       => 502, "1300", 1302502, "upstream_failed", "Backend request failed", "后端接口请求失败";
+}
+
+impl ErrorCode {
+    /// The ESB (`/api/c/...`) code of this error (contracts §3): 1306000 common, 1306401
+    /// user authentication, 1306402 user permission, 1306403 app permission, 1306404 not
+    /// found, 1306405 inactive, 1306406 argument error (app credentials included), 1306429
+    /// rate limited, 1306201 backend request error.
+    pub const fn esb_code(self) -> i64 {
+        use ErrorCode::*;
+        match self {
+            InvalidParameter | AppUnauthenticated | MethodNotAllowed | PayloadTooLarge
+            | UnsupportedMediaType => 1306406,
+            InvalidToken | Unauthenticated | AccountLocked | AccountDisabled => 1306401,
+            PermissionDenied => 1306402,
+            AppPermissionDenied => 1306403,
+            NotFound => 1306404,
+            Inactive => 1306405,
+            TooManyRequests => 1306429,
+            UpstreamFailed | Unavailable => 1306201,
+            UserNotFound | Conflict | MalformedBody | Internal => 1306000,
+        }
+    }
 }
 
 impl ErrorCode {
@@ -225,6 +262,11 @@ mod tests {
         assert_eq!(ErrorCode::UserNotFound.info().v1, "1201");
         assert_eq!(ErrorCode::InvalidParameter.info().num, 1302100);
         assert_eq!(ErrorCode::UserNotFound.info().num, 1302101);
+        assert_eq!(ErrorCode::MalformedBody.esb_code(), 1306000);
+        assert_eq!(ErrorCode::AppUnauthenticated.esb_code(), 1306406);
+        assert_eq!(ErrorCode::AppPermissionDenied.esb_code(), 1306403);
+        assert_eq!(ErrorCode::TooManyRequests.esb_code(), 1306429);
+        assert_eq!(ErrorCode::UpstreamFailed.esb_code(), 1306201);
     }
 
     #[test]

@@ -55,4 +55,26 @@ pub trait UserDirectory: Send + Sync {
     /// The user named `username`; `Ok(None)` when there is none; `Err` only when the answer
     /// cannot be known (login unreachable...).
     async fn get_user(&self, username: &str) -> Result<Option<UserInfo>, ApiError>;
+
+    /// Every user, or those whose effective role is `role`, sorted by name. The default
+    /// answers `Unavailable`: a directory that cannot list users says so.
+    async fn all_users(&self, role: Option<Role>) -> Result<Vec<UserInfo>, ApiError> {
+        let _ = role;
+        Err(ApiError::with_detail(
+            crate::ErrorCode::Unavailable,
+            "this user directory cannot list users",
+        ))
+    }
+
+    /// The users among `names` that exist (unknown names are left out). The default asks
+    /// [`UserDirectory::get_user`] once per name.
+    async fn batch_users(&self, names: &[String]) -> Result<Vec<UserInfo>, ApiError> {
+        let mut out = Vec::with_capacity(names.len());
+        for n in names {
+            if let Some(u) = self.get_user(n).await? {
+                out.push(u);
+            }
+        }
+        Ok(out)
+    }
 }

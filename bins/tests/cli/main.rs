@@ -9,6 +9,7 @@ mod client;
 mod config;
 mod deploy;
 mod deploy_limits;
+mod esb_client;
 mod hardening;
 mod layering;
 mod oidc_env;

@@ -7,6 +7,7 @@
 //! | `Platform` | `{result, code, message, data, request_id}` | the code's status |
 //! | `V6` | `{result, message, data}` (V6 appengine) | 200, except 5xx |
 //! | `Bare` | success: the data itself; failure: `{code, detail}` (V7 resources) | the code's status |
+//! | `Esb` | `{result, code, message, data, request_id}` with ESB codes (`/api/c/`) | 200; unknown path 404 `{result, data, message}` |
 //!
 //! Legacy APIs (login V1/V2, V6 appengine) answer 200 for every client error because BK
 //! clients read `result` and the contract says so; server faults keep their 5xx so load
@@ -36,6 +37,9 @@ pub enum Style {
     V6,
     /// V7 resources: the data without an envelope; errors `{code, detail}`.
     Bare,
+    /// The ESB gateway (`/api/c/compapi/`): the platform shape with ESB codes (13064xx),
+    /// HTTP 200 for every error except an unknown path (404 `{result, data, message}`).
+    Esb,
 }
 
 /// Success with `data`.
@@ -78,7 +82,7 @@ pub fn ok<T: Serialize>(style: Style, request_id: &str, data: T) -> Response {
             data,
         })
         .into_response(),
-        Style::Platform => Json(Platform {
+        Style::Platform | Style::Esb => Json(Platform {
             result: true,
             code: 0,
             message: "",
@@ -135,9 +139,16 @@ pub fn error_with_code(
         }
         Style::V6 => json!({"result": false, "message": message, "data": null}),
         Style::Bare => json!({"code": info.name.to_ascii_uppercase(), "detail": message}),
+        Style::Esb if err.code == crate::ErrorCode::NotFound => {
+            json!({"result": false, "data": null, "message": message})
+        }
+        Style::Esb => {
+            json!({"result": false, "code": err.code.esb_code(), "message": message, "data": null, "request_id": request_id})
+        }
     };
     let status = match style {
         Style::LoginV1 | Style::LoginV2 | Style::V6 if info.status < 500 => StatusCode::OK,
+        Style::Esb if err.code != crate::ErrorCode::NotFound => StatusCode::OK,
         _ => StatusCode::from_u16(info.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
     };
     let mut resp = (status, Json(body)).into_response();
@@ -186,6 +197,34 @@ mod tests {
         ))
         .await;
         assert_eq!(s, 503);
+    }
+
+    #[tokio::test]
+    async fn esb_style_answers_200_with_esb_codes_and_404_for_unknown_paths() {
+        let (s, v) = body(ok(Style::Esb, "abc", json!({"a": 1}))).await;
+        assert_eq!(
+            (s, v),
+            (
+                200,
+                json!({"result": true, "code": 0, "message": "", "data": {"a": 1}, "request_id": "abc"})
+            )
+        );
+        let e = ApiError::new(ErrorCode::AppPermissionDenied);
+        let (s, v) = body(error(Style::Esb, Lang::En, "abc", &e)).await;
+        assert_eq!(
+            (s, v["code"].as_i64(), v["request_id"].as_str()),
+            (200, Some(1306403), Some("abc"))
+        );
+        let e = ApiError::new(ErrorCode::Unavailable);
+        let (s, v) = body(error(Style::Esb, Lang::En, "abc", &e)).await;
+        assert_eq!((s, v["code"].as_i64()), (200, Some(1306201)));
+        let e = ApiError::with_detail(ErrorCode::NotFound, "no component");
+        let (s, v) = body(error(Style::Esb, Lang::En, "abc", &e)).await;
+        assert_eq!(s, 404);
+        assert_eq!(
+            v,
+            json!({"result": false, "data": null, "message": "Not found: no component"})
+        );
     }
 
     #[tokio::test]

@@ -38,4 +38,12 @@ impl AppDirectory for EngineService {
     async fn verify_secret(&self, app_code: &str, secret: &str) -> Result<bool, ApiError> {
         Ok(self.verify_app_secret(app_code, secret).await?)
     }
+
+    async fn any_secret(
+        &self,
+        app_code: &str,
+        check: &bk_core::apps::SecretCheck<'_>,
+    ) -> Result<bool, ApiError> {
+        Ok(self.any_live_secret(app_code, check).await?)
+    }
 }

@@ -163,4 +163,23 @@ impl EngineService {
         }
         Ok(ok)
     }
+
+    /// Whether `check` accepts one of the app's live secrets (an HMAC signature made with
+    /// it); the secrets never leave the engine. `false` for unknown apps.
+    pub async fn any_live_secret(
+        &self,
+        app_code: &str,
+        check: &bk_core::apps::SecretCheck<'_>,
+    ) -> Result<bool> {
+        let Ok(code) = existing_code(app_code) else {
+            return Ok(false);
+        };
+        let mut ok = false;
+        for s in self.stores.secrets.secrets(code.as_str()).await? {
+            if s.is_live() {
+                ok |= check(self.open(&s)?.expose());
+            }
+        }
+        Ok(ok)
+    }
 }

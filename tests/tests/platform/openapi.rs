@@ -101,3 +101,20 @@ fn appengine_document_is_committed_and_current() {
         assert!(v["paths"].get(p).is_some(), "{p} is not documented");
     }
 }
+
+#[test]
+fn esb_admin_document_is_committed_and_current() {
+    let json = bk_esb::http::admin::openapi().to_pretty_json().unwrap();
+    check("esb.json", json.clone());
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for p in [
+        "/api/esb/admin/systems/",
+        "/api/esb/admin/channels/",
+        "/api/esb/admin/apis/",
+        "/api/esb/admin/grants/",
+        "/api/esb/admin/skip-user-auth/",
+        "/api/esb/admin/ratelimits/",
+    ] {
+        assert!(v["paths"].get(p).is_some(), "{p} is not documented");
+    }
+}
