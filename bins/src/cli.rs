@@ -40,6 +40,9 @@ pub enum Command {
     /// Developers of an app.
     #[command(subcommand)]
     Member(crate::client::args::MemberCmd),
+    /// App hosts running `bk-agent` (superusers).
+    #[command(subcommand)]
+    Agent(crate::client::args::AgentCmd),
     /// Upload a package (directory or .tar.gz) and deploy it, following its progress.
     Deploy(crate::client::args::DeployArgs),
     /// Deploy an earlier release again (code and config).

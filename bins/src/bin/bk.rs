@@ -40,6 +40,7 @@ async fn main() -> anyhow::Result<()> {
         Command::App(c) => client::run(ClientCommand::App(c)).await,
         Command::Env(c) => client::run(ClientCommand::Env(c)).await,
         Command::Member(c) => client::run(ClientCommand::Member(c)).await,
+        Command::Agent(c) => client::run(ClientCommand::Agent(c)).await,
         Command::Deploy(a) => client::run(ClientCommand::Deploy(a)).await,
         Command::Rollback(a) => client::run(ClientCommand::Rollback(a)).await,
         Command::Offline(a) => client::run(ClientCommand::Offline(a)).await,

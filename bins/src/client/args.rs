@@ -129,6 +129,38 @@ pub enum MemberCmd {
     },
 }
 
+/// `bk agent ...`: app hosts (superusers; the platform must run the agents backend).
+#[derive(Debug, Clone, Subcommand)]
+pub enum AgentCmd {
+    /// Register an agent; prints its token once (give it to `bk-agent` as `BK_AGENT_TOKEN`).
+    Add {
+        /// 1-63 lower-case letters, digits or '-'.
+        id: String,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// List agents with their state, version, capacity and instances.
+    List {
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Remove an agent (its instances are placed elsewhere).
+    Rm {
+        /// Agent id.
+        id: String,
+    },
+    /// Let the engine place instances on an agent again.
+    Enable {
+        /// Agent id.
+        id: String,
+    },
+    /// Stop placing instances on an agent (its instances move elsewhere).
+    Disable {
+        /// Agent id.
+        id: String,
+    },
+}
+
 /// Which module and environment a command acts on.
 #[derive(Debug, Clone, Args)]
 pub struct Target {

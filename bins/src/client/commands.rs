@@ -5,7 +5,7 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 use super::api::Api;
-use super::args::{AppCmd, EnvCmd, MemberCmd};
+use super::args::{AgentCmd, AppCmd, EnvCmd, MemberCmd};
 use super::output::{cell, print, table, time};
 
 /// `bk app ...`.
@@ -186,6 +186,55 @@ pub async fn member(api: &Api, cmd: MemberCmd) -> anyhow::Result<()> {
             ))
             .await?;
             println!("removed {username} from {code}");
+        }
+    }
+    Ok(())
+}
+
+/// `bk agent ...`.
+pub async fn agent(api: &Api, cmd: AgentCmd) -> anyhow::Result<()> {
+    match cmd {
+        AgentCmd::Add { id, out } => {
+            let created = api.post("/agents/", json!({ "id": id })).await?;
+            print(out.json, &created, |v| {
+                format!(
+                    "Registered agent {id}.\nToken (BK_AGENT_TOKEN; shown once, stored hashed):\n  {}\n",
+                    cell(v, "token")
+                )
+            });
+        }
+        AgentCmd::List { out } => {
+            let agents = api.get("/agents/").await?;
+            print(out.json, &agents, |v| {
+                let rows = rows(v, |a| {
+                    vec![
+                        cell(a, "id"),
+                        cell(a, "state"),
+                        cell(a, "host"),
+                        cell(a, "version"),
+                        format!("{}/{}", cell(a, "instances"), cell(a, "max_instances")),
+                        time(a.get("last_seen").unwrap_or(&Value::Null)),
+                    ]
+                });
+                table(
+                    &["ID", "STATE", "HOST", "VERSION", "INSTANCES", "LAST SEEN"],
+                    &rows,
+                )
+            });
+        }
+        AgentCmd::Rm { id } => {
+            api.delete(&format!("/agents/{}/", seg(&id)?)).await?;
+            println!("removed agent {id}");
+        }
+        AgentCmd::Enable { id } => {
+            api.post(&format!("/agents/{}/enable/", seg(&id)?), json!({}))
+                .await?;
+            println!("agent {id} takes instances again");
+        }
+        AgentCmd::Disable { id } => {
+            api.post(&format!("/agents/{}/disable/", seg(&id)?), json!({}))
+                .await?;
+            println!("agent {id} takes no new instances; its instances move elsewhere");
         }
     }
     Ok(())

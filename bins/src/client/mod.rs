@@ -1,5 +1,5 @@
 //! The `bk` commands that operate a running platform over its HTTP APIs, as a person or a
-//! script would: `bk login`, `bk app`, `bk env`, `bk member`, and the deploy commands
+//! script would: `bk login`, `bk app`, `bk env`, `bk member`, `bk agent`, and the deploy commands
 //! (`bk deploy`, `rollback`, `offline`, `releases`, `ps`, `scale`, `restart`, `stop`,
 //! `start`, `logs`). They hold no state but the
 //! credentials file ([`credentials`]); every answer is the server's, printed as a table
@@ -17,7 +17,8 @@ use serde_json::json;
 
 use api::Api;
 use args::{
-    AppCmd, DeployArgs, EnvCmd, LoginArgs, LogsArgs, MemberCmd, RollbackArgs, ScaleArgs, SlotArgs,
+    AgentCmd, AppCmd, DeployArgs, EnvCmd, LoginArgs, LogsArgs, MemberCmd, RollbackArgs, ScaleArgs,
+    SlotArgs,
 };
 
 /// A client command.
@@ -33,6 +34,8 @@ pub enum ClientCommand {
     Env(EnvCmd),
     /// `bk member`.
     Member(MemberCmd),
+    /// `bk agent`.
+    Agent(AgentCmd),
     /// `bk deploy`.
     Deploy(DeployArgs),
     /// `bk rollback`.
@@ -59,6 +62,7 @@ pub async fn run(cmd: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::App(c) => commands::app(&logged_in()?, c).await,
         ClientCommand::Env(c) => commands::env(&logged_in()?, c).await,
         ClientCommand::Member(c) => commands::member(&logged_in()?, c).await,
+        ClientCommand::Agent(c) => commands::agent(&logged_in()?, c).await,
         ClientCommand::Deploy(a) => deploy::deploy(&logged_in()?, a).await,
         ClientCommand::Rollback(a) => deploy::rollback(&logged_in()?, a).await,
         ClientCommand::Offline(a) => deploy::offline(&logged_in()?, a).await,

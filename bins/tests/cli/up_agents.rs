@@ -74,8 +74,6 @@ fn instances(conf: &std::path::Path, env: &str) -> Vec<Value> {
 async fn bk_up_with_agents_deploys_to_a_bk_agent_process() {
     let (server, conf, data) = up_agents(&[("BK_LOCAL_AGENT__ENABLED", "false")]);
     let base = server.base_url.clone();
-    let token = support::login(&base, "admin", ADMIN_PW).await.unwrap();
-    let http = reqwest::Client::new();
 
     // No agent yet: the deploy fails naming the missing capacity.
     let (ok, _, err) = bk(
@@ -92,17 +90,14 @@ async fn bk_up_with_agents_deploys_to_a_bk_agent_process() {
     assert!(!ok);
     assert!(err.contains("failed") && err.contains("agent"), "{err}");
 
-    let reg: Value = http
-        .post(format!("{base}/paas/api/v1/agents/"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"id": "host-1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let agent_token = reg["data"]["token"].as_str().unwrap().to_owned();
+    // Registered with the CLI: the token is printed once, for the agent's environment.
+    let (ok, out, err) = bk(conf.path(), &["agent", "add", "host-1", "--json"], None);
+    assert!(ok, "{err}");
+    let reg: Value = serde_json::from_str(&out).unwrap();
+    let (ok, _, err) = bk(conf.path(), &["agent", "add", "host-1"], None);
+    assert!(!ok, "a second agent with the same id was registered");
+    assert!(!err.is_empty());
+    let agent_token = reg["token"].as_str().unwrap().to_owned();
     let mut cmd = agent_cmd(&base, "host-1", &data.path().join("host-1"), "32600-32699");
     cmd.args(["--listen", "127.0.0.1:0", "--host", "127.0.0.1"])
         .env("BK_AGENT_TOKEN", &agent_token);
@@ -126,6 +121,14 @@ async fn bk_up_with_agents_deploys_to_a_bk_agent_process() {
     assert_eq!(list[0]["host"], "host-1", "{list:?}");
     let port = list[0]["port"].as_u64().unwrap();
     assert!((32600..=32699).contains(&port), "{list:?}");
+    // stag and prod each run one instance on it.
+    let (ok, out, err) = bk(conf.path(), &["agent", "list"], None);
+    assert!(ok, "{err}");
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("host-1"))
+        .unwrap_or_default();
+    assert!(row.contains(" up ") && row.contains(" 2/100 "), "{out}");
 
     // The agent stops its instances on SIGTERM; bk up stops without touching them.
     assert!(agent.terminate().success());
