@@ -9,6 +9,8 @@ pub mod context;
 pub mod docs;
 pub mod envelope;
 pub mod extract;
+#[cfg(feature = "openapi")]
+pub mod extractor_docs;
 pub mod forwarded;
 pub mod metrics;
 pub mod observe;

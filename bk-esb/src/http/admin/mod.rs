@@ -51,7 +51,9 @@ fn api() -> OpenApiRouter<AdminState> {
 
 /// The admin API's OpenAPI document (`openapi/esb.json`), at the public `/api` prefix.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    let mut doc = api().into_openapi();
+    bk_core::http::extractor_docs::complete(&mut doc);
+    doc
 }
 
 /// The admin routes (at `/api/esb/admin/…`; documented at that prefix).
