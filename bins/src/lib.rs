@@ -3,7 +3,6 @@
 //! Everything here only wires crates together; behaviour lives in the crates.
 
 pub mod agent;
-pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod config;

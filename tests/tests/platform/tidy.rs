@@ -16,6 +16,8 @@ fn allowed(from: &str, to: &str) -> bool {
             "bk-core" | "bk-auth" | "bk-esb" | "bk-engine" | "bk-agent"
         ),
         "bk-tests" => to != "bk-bins",
+        // The bench drives the composed platform; nothing depends on it.
+        "bk-bench" => to != "bk-tests",
         _ => false,
     }
 }

@@ -5,8 +5,8 @@ use std::alloc::{GlobalAlloc, Layout};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
-use bk_bins::bench::inproc::{self, ALLOCATIONS, Endpoint};
-use bk_bins::bench::run::{self, Options};
+use bk_bench::inproc::{self, ALLOCATIONS, Endpoint};
+use bk_bench::run::{self, Options};
 use clap::Parser;
 
 /// The allocator of `bk` itself, so the argon2id timings (a 19 MiB buffer per call) and

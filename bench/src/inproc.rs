@@ -13,8 +13,8 @@ use anyhow::Context;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::config::BkConfig;
-use crate::platform::{self, Mode};
+use bk_bins::config::BkConfig;
+use bk_bins::platform::{self, Mode};
 
 /// What the driver requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
