@@ -14,26 +14,6 @@ pub fn get(header: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.trim_matches('"').to_owned())
 }
 
-/// The token cookie (`name`, from `login.cookie.name`) of a request, read straight from
-/// the headers (the hot path of `is_login` does not build a full [`super::Client`]).
-pub fn token_from_headers(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(axum::http::header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| get(c, name))
-}
-
-/// The token an API request carries: `Authorization: Bearer <bk_token>`, else the token
-/// cookie named `name`.
-pub fn request_token(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned())
-        .or_else(|| token_from_headers(headers, name))
-}
-
 /// Whether cookies get `Secure`: `login.cookie.secure` = `always`, `never`, or `auto`
 /// (the request came over https, per `server.public_url` or a trusted proxy's
 /// `X-Forwarded-Proto`).

@@ -91,7 +91,7 @@ async fn revoke_current(
     client: Client,
     headers: HeaderMap,
 ) -> Response {
-    let token = super::cookies::request_token(&headers, &svc.config().cookie.name);
+    let token = bk_core::http::token::request_token(&headers, &svc.config().cookie.name);
     let r = async {
         let token = token.ok_or(AuthError::Unauthenticated)?;
         if svc.is_login(&token).await?.is_none() {

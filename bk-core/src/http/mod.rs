@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod observe;
 pub mod request_id;
 pub mod stack;
+pub mod token;
 
 pub use context::ApiContext;
 pub use envelope::Style;

@@ -26,7 +26,7 @@ impl FromRequestParts<AppState> for Authed {
         if let Err(e) = origin::check(&policy, parts) {
             return Err(ApiContext::from_parts(parts).err(e));
         }
-        let token = client::bk_token(parts, &svc.config().cookie_name);
+        let token = bk_core::http::token::request_token(&parts.headers, &svc.config().cookie_name);
         let address = client::address(parts);
         match svc.caller(token.as_deref(), &address).await {
             Ok(c) => Ok(Authed(c)),

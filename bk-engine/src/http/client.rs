@@ -1,5 +1,5 @@
-//! Facts about the caller taken from the request: the `bk_token` and the client address
-//! (for the audit log).
+//! Facts about the caller taken from the request: the client address (for the audit
+//! log) and the host (the token: `bk_core::http::token`).
 
 use std::net::SocketAddr;
 
@@ -9,23 +9,6 @@ use axum::http::request::Parts;
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// `Authorization: Bearer <bk_token>` (CLI), else the login cookie (browser).
-pub(crate) fn bk_token(parts: &Parts, cookie_name: &str) -> Option<String> {
-    if let Some(t) = header(&parts.headers, "authorization").and_then(|v| v.strip_prefix("Bearer "))
-    {
-        return Some(t.trim().to_owned());
-    }
-    parts
-        .headers
-        .get_all("cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, v)| *k == cookie_name && !v.is_empty())
-        .map(|(_, v)| v.trim_matches('"').to_owned())
 }
 
 /// The client's address: the peer, or the last `X-Forwarded-For` hop when the peer is a
@@ -84,19 +67,6 @@ mod tests {
             b = b.header(*k, *v);
         }
         b.body(()).unwrap().into_parts().0
-    }
-
-    #[test]
-    fn tokens_come_from_bearer_or_cookie() {
-        let p = parts(&[("authorization", "Bearer abc"), ("cookie", "bk_token=zzz")]);
-        assert_eq!(bk_token(&p, "bk_token").as_deref(), Some("abc"));
-        let p = parts(&[("cookie", "a=1; bk_token=zzz; b=2")]);
-        assert_eq!(bk_token(&p, "bk_token").as_deref(), Some("zzz"));
-        assert_eq!(bk_token(&p, "other"), None);
-        assert_eq!(
-            bk_token(&parts(&[("cookie", "bk_token=")]), "bk_token"),
-            None
-        );
     }
 
     #[test]

@@ -53,7 +53,7 @@ impl FromRequestParts<AppState> for Authed {
         parts: &mut Parts,
         svc: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = super::cookies::request_token(&parts.headers, &svc.config().cookie.name);
+        let token = bk_core::http::token::request_token(&parts.headers, &svc.config().cookie.name);
         match svc.caller(token.as_deref()).await {
             Ok(c) => Ok(Authed(c)),
             Err(e) => Err(ApiContext::from_parts(parts).err(e)),

@@ -72,32 +72,11 @@ impl FromRequestParts<AdminState> for Authed {
         parts: &mut Parts,
         s: &AdminState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bk_token(parts, &s.cookie);
+        let token = bk_core::http::token::request_token(&parts.headers, &s.cookie);
         s.svc
             .caller(token.as_deref())
             .await
             .map(Authed)
             .map_err(|e| ApiContext::from_parts(parts).err(e))
     }
-}
-
-/// `Authorization: Bearer <bk_token>` (CLI), else the login cookie (browser).
-fn bk_token(parts: &Parts, cookie: &str) -> Option<String> {
-    if let Some(t) = parts
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    {
-        return Some(t.trim().to_owned());
-    }
-    parts
-        .headers
-        .get_all("cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, v)| *k == cookie && !v.is_empty())
-        .map(|(_, v)| v.trim_matches('"').to_owned())
 }
