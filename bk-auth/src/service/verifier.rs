@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use bk_core::ApiError;
 use bk_core::identity::{TokenVerifier, UserDirectory, UserInfo};
+use bk_core::types::Role;
 
 use super::LoginService;
 
@@ -19,5 +20,21 @@ impl TokenVerifier for LoginService {
 impl UserDirectory for LoginService {
     async fn get_user(&self, username: &str) -> Result<Option<UserInfo>, ApiError> {
         Ok(self.find_user(username).await?.map(|u| u.info()))
+    }
+
+    async fn all_users(&self, role: Option<Role>) -> Result<Vec<UserInfo>, ApiError> {
+        Ok(LoginService::all_users(self, role)
+            .await?
+            .iter()
+            .map(|u| u.info())
+            .collect())
+    }
+
+    async fn batch_users(&self, names: &[String]) -> Result<Vec<UserInfo>, ApiError> {
+        Ok(LoginService::batch_users(self, names)
+            .await?
+            .iter()
+            .map(|u| u.info())
+            .collect())
     }
 }
